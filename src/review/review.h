@@ -1,0 +1,129 @@
+/*
+ * review.h — SQL review interface.  Plain C (no PostgreSQL headers) so the
+ * splitters, the MySQL parser and the non-PostgreSQL rule checkers build
+ * both into the extension and into standalone libFuzzer/ASan targets.
+ * Memory: everything here uses malloc/free and frees what it allocates
+ * before returning (the backend glue copies results into palloc'd memory).
+ *
+ * Ownership:
+ *   split.c                 bb_split (all dialects)            — review core
+ *   pg_rules.c, lint.c, policy: backend glue, PostgreSQL rules  — review core
+ *   mysql_*.c               MySQL/TiDB parser and rules         — dialect rules
+ *   clickhouse_rules.c, snowflake_rules.c                      — dialect rules
+ */
+#ifndef BB_REVIEW_H
+#define BB_REVIEW_H
+
+#include <stddef.h>
+
+typedef enum bb_dialect
+{
+	BB_DIALECT_POSTGRES = 0,
+	BB_DIALECT_MYSQL = 1,
+	BB_DIALECT_TIDB = 2,
+	BB_DIALECT_CLICKHOUSE = 3,
+	BB_DIALECT_SNOWFLAKE = 4
+} bb_dialect;
+
+#define BB_ENGINE_BIT(d) (1u << (d))
+#define BB_ENGINES_MYSQL_LIKE (BB_ENGINE_BIT(BB_DIALECT_MYSQL) | BB_ENGINE_BIT(BB_DIALECT_TIDB))
+
+/* ---- splitting ---------------------------------------------------------- */
+
+typedef enum bb_split_error
+{
+	BB_SPLIT_OK = 0,
+	BB_SPLIT_UNTERMINATED_QUOTE,		/* '...  "...  `... */
+	BB_SPLIT_UNTERMINATED_DOLLAR,		/* $tag$ ... */
+	BB_SPLIT_UNTERMINATED_COMMENT,		/* slash-star ... */
+	BB_SPLIT_BAD_DELIMITER				/* MySQL DELIMITER misuse */
+} bb_split_error;
+
+/* One statement of a script: bytes [start, end) of the script, the 1-based
+ * line and column where its first token starts, without the terminator. */
+typedef struct bb_stmt_span
+{
+	size_t		start;
+	size_t		end;
+	int			line;
+	int			column;
+	bb_split_error error;
+} bb_stmt_span;
+
+/* Splits a script; statements that are only whitespace/comments are not
+ * returned.  Returns the count (>= 0) and a malloc'd array in *out (caller
+ * frees; NULL when the count is 0), or -1 when out of memory. */
+extern int	bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out);
+
+/* ---- rules and findings -------------------------------------------------- */
+
+typedef enum bb_level
+{
+	BB_LEVEL_OFF = 0,
+	BB_LEVEL_WARNING = 1,
+	BB_LEVEL_ERROR = 2
+} bb_level;
+
+/* The payload keys a rule may take (Bytebase's payload shapes). */
+typedef enum bb_payload_kind
+{
+	BB_PAYLOAD_NONE = 0,
+	BB_PAYLOAD_NAMING,			/* {"format": regex or template, "max_length": int} */
+	BB_PAYLOAD_NUMBER,			/* {"number": int} */
+	BB_PAYLOAD_LIST,			/* {"list": [string, ...]} */
+	BB_PAYLOAD_STRING			/* {"string": string} */
+} bb_payload_kind;
+
+typedef struct bb_payload
+{
+	const char *format;			/* NAMING; templates {{table}} {{column_list}} {{referenced_table}} ... */
+	int			max_length;		/* NAMING; 0 = no limit */
+	long		number;			/* NUMBER */
+	const char *const *list;	/* LIST */
+	int			nlist;
+	const char *string;			/* STRING */
+} bb_payload;
+
+/* A rule's static definition; ids are stable: "category.subject[.detail]". */
+typedef struct bb_rule_def
+{
+	const char *id;				/* e.g. "table.require-pk" */
+	unsigned	engines;		/* BB_ENGINE_BIT(...) mask */
+	const char *category;		/* naming, statement, table, column, index, engine, database, system, migration */
+	const char *description;
+	bb_level	default_basic;	/* level in the basic template (non-protected environments) */
+	bb_level	default_strict; /* level in the strict template (protected environments) */
+	bb_payload_kind payload_kind;
+	bb_payload	default_payload;
+} bb_rule_def;
+
+/* What a checker sees: the policy in force and a sink for findings. */
+typedef struct bb_review_ctx bb_review_ctx;
+struct bb_review_ctx
+{
+	/* payload of an enabled rule, or NULL when the rule is off for this run */
+	const bb_payload *(*rule)(bb_review_ctx *ctx, const char *rule_id);
+	/* reports a finding at a 1-based line/column of the script; message is printf-style */
+	void		(*emit)(bb_review_ctx *ctx, const char *rule_id, int line, int column,
+						const char *fmt,...)
+#ifdef __GNUC__
+				__attribute__((format(printf, 5, 6)))
+#endif
+	;
+	void	   *arg;			/* the caller's state */
+};
+
+/* Rule tables per dialect family (each ends with an entry whose id is NULL). */
+extern const bb_rule_def bb_rules_mysql[];		/* MySQL and TiDB */
+extern const bb_rule_def bb_rules_clickhouse[];
+extern const bb_rule_def bb_rules_snowflake[];
+extern const bb_rule_def bb_rules_common[];		/* e.g. "syntax-error", "review.unused-suppression" */
+
+/* Checkers for the non-PostgreSQL dialects: split, parse and apply every
+ * enabled rule; an unparsable statement gives a "syntax-error" finding and the
+ * rest of the script is still checked.  Never crash, never leak. */
+extern void bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len);
+extern void bb_review_clickhouse(bb_review_ctx *ctx, const char *script, size_t len);
+extern void bb_review_snowflake(bb_review_ctx *ctx, const char *script, size_t len);
+
+#endif
