@@ -198,8 +198,15 @@ BEGIN
 
   srv := 'bytebase_' || name;
   IF EXISTS (SELECT 1 FROM pg_foreign_server WHERE srvname = srv) THEN
-    RAISE EXCEPTION 'foreign server "%" already exists', srv USING ERRCODE = 'duplicate_object',
-      HINT = 'Drop or rename that server, or choose another instance name.';
+    -- left behind by DROP EXTENSION (postgres_fdw servers do not depend on bytebase):
+    -- adopt the name; a server that still has foreign tables refuses to be dropped.
+    BEGIN
+      EXECUTE format('DROP USER MAPPING IF EXISTS FOR PUBLIC SERVER %I', srv);
+      EXECUTE format('DROP SERVER %I', srv);
+    EXCEPTION WHEN dependent_objects_still_exist THEN
+      RAISE EXCEPTION 'foreign server "%" already exists and is in use', srv USING ERRCODE = 'duplicate_object',
+        HINT = 'Drop that server''s foreign tables or choose another instance name.';
+    END;
   END IF;
   wrapper := CASE WHEN engine = 'postgres'
                    AND EXISTS (SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = 'postgres_fdw')
