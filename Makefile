@@ -13,7 +13,7 @@ DATA_built = bytebase--$(EXT_VERSION).sql
 DATA       = $(wildcard sql/bytebase--*--*.sql)
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9][0-9]_*.sql)))
-REGRESS_OPTS = --inputdir=. --use-existing --dbname=$(or $(BB_REGRESS_DB),bbtest)
+REGRESS_OPTS   = --inputdir=. --use-existing
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/drivers -I$(shell $(PG_CONFIG) --includedir) \
               -I/usr/include/mariadb
@@ -24,6 +24,9 @@ SHLIB_LINK  = -lpq -lmariadb -lcurl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# regression tests run in the control database itself (bytebase.database)
+CONTRIB_TESTDB = $(or $(BB_REGRESS_DB),bbtest)
 
 bytebase--$(EXT_VERSION).sql: $(sort $(wildcard sql/$(EXT_VERSION)/*.sql))
 	cat $^ > $@

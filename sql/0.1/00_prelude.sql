@@ -3,6 +3,7 @@
 
 CREATE FUNCTION bb._check_database() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'bb_check_database';
+COMMENT ON FUNCTION bb._check_database() IS 'Refuses to install outside bytebase.database.';
 SELECT bb._check_database();
 
 -- Roles are cluster-wide and outlive the extension; create only the missing ones.
@@ -45,7 +46,8 @@ CREATE FUNCTION bb._check_name(kind text, name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF name IS NULL THEN
-    RAISE EXCEPTION '% name must not be NULL', kind USING ERRCODE = 'null_value_not_allowed';
+    RAISE EXCEPTION '% name must not be NULL', kind USING ERRCODE = 'null_value_not_allowed',
+      HINT = 'Give a name.';
   END IF;
   IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.-]*$' OR length(name) > 63 THEN
     RAISE EXCEPTION 'invalid % name "%"', kind, name
@@ -61,7 +63,8 @@ CREATE FUNCTION bb._not_null(what text, value anyelement) RETURNS anyelement
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF value IS NULL THEN
-    RAISE EXCEPTION '% must not be NULL', what USING ERRCODE = 'null_value_not_allowed';
+    RAISE EXCEPTION '% must not be NULL', what USING ERRCODE = 'null_value_not_allowed',
+      HINT = format('Give a value for %s.', what);
   END IF;
   RETURN value;
 END $$;

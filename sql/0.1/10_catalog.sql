@@ -119,7 +119,8 @@ LANGUAGE plpgsql STABLE SET search_path = bb, pg_catalog AS $$
 DECLARE inst bigint; r bigint; slash int;
 BEGIN
   IF ref IS NULL THEN
-    RAISE EXCEPTION 'database must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    RAISE EXCEPTION 'database must not be NULL' USING ERRCODE = 'null_value_not_allowed',
+      HINT = 'Write a database as ''instance/database''.';
   END IF;
   slash := strpos(ref, '/');
   IF slash < 2 OR slash = length(ref) THEN
@@ -146,7 +147,8 @@ BEGIN
   PERFORM bb._require('bytebase_admin');
   PERFORM bb._check_name('environment', name);
   IF EXISTS (SELECT 1 FROM bb.environment e WHERE e.name = create_environment.name) THEN
-    RAISE EXCEPTION 'environment "%" already exists', name USING ERRCODE = 'duplicate_object';
+    RAISE EXCEPTION 'environment "%" already exists', name USING ERRCODE = 'duplicate_object',
+      HINT = 'Environment names are unique; see bb.environments.';
   END IF;
   LOCK TABLE bb.environment IN SHARE ROW EXCLUSIVE MODE;  -- positions stay dense under concurrency
   INSERT INTO bb.environment (name, position, protected, created_by)
@@ -190,7 +192,8 @@ BEGIN
       HINT = 'For example ''{"database": "postgres"}''.';
   END IF;
   IF EXISTS (SELECT 1 FROM bb.instance i WHERE i.name = add_instance.name) THEN
-    RAISE EXCEPTION 'instance "%" already exists', name USING ERRCODE = 'duplicate_object';
+    RAISE EXCEPTION 'instance "%" already exists', name USING ERRCODE = 'duplicate_object',
+      HINT = 'Instance names are unique; see bb.instances.';
   END IF;
   IF environment IS NOT NULL THEN
     env := bb._environment_id(environment);
@@ -220,8 +223,13 @@ BEGIN
   EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER %I OPTIONS (%s)', srv, wrapper, opts);
   opts := concat_ws(', ', CASE WHEN username IS NOT NULL THEN format('user %L', username) END,
                           CASE WHEN password IS NOT NULL THEN format('password %L', password) END);
-  EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I', srv)
-          || CASE WHEN opts <> '' THEN ' OPTIONS (' || opts || ')' ELSE '' END;
+  BEGIN  -- the statement holds the password: never let it reach an error context
+    EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I', srv)
+            || CASE WHEN opts <> '' THEN ' OPTIONS (' || opts || ')' ELSE '' END;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'could not store the credentials of instance "%"', name
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Check the user name and password values.';
+  END;
 
   INSERT INTO bb.instance (name, engine, host, port, environment_id, options, server_name, created_by)
   VALUES (add_instance.name, engine, host, port, env, options, srv, bb._caller());
@@ -235,7 +243,8 @@ BEGIN
   PERFORM bb._require('bytebase_admin');
   PERFORM bb._check_name('project', name);
   IF EXISTS (SELECT 1 FROM bb.project p WHERE p.name = create_project.name) THEN
-    RAISE EXCEPTION 'project "%" already exists', name USING ERRCODE = 'duplicate_object';
+    RAISE EXCEPTION 'project "%" already exists', name USING ERRCODE = 'duplicate_object',
+      HINT = 'Project names are unique; see bb.projects.';
   END IF;
   INSERT INTO bb.project (name, title, created_by) VALUES (create_project.name, title, bb._caller());
 END $$;
@@ -287,7 +296,7 @@ BEGIN
   END IF;
   IF EXISTS (SELECT 1 FROM bb.database_group g WHERE g.project_id = proj AND g.name = create_database_group.name) THEN
     RAISE EXCEPTION 'database group "%" already exists in project "%"', name, project
-      USING ERRCODE = 'duplicate_object';
+      USING ERRCODE = 'duplicate_object', HINT = 'Group names are unique within a project; see bb.database_groups.';
   END IF;
   INSERT INTO bb.database_group (project_id, name, labels, name_pattern, created_by)
   VALUES (proj, name, labels, name_pattern, bb._caller());
