@@ -169,7 +169,11 @@ DECLARE
   srv name;
   wrapper text;
   opts text;
+  saved_log_level text;
 BEGIN
+  -- the calling statement holds the password: keep it out of the server log if this call fails
+  saved_log_level := current_setting('log_min_error_statement');
+  PERFORM set_config('log_min_error_statement', 'panic', true);
   PERFORM bb._require('bytebase_admin');
   PERFORM bb._check_name('instance', name);
   PERFORM bb._not_null('engine', engine);
@@ -233,6 +237,7 @@ BEGIN
 
   INSERT INTO bb.instance (name, engine, host, port, environment_id, options, server_name, created_by)
   VALUES (add_instance.name, engine, host, port, env, options, srv, bb._caller());
+  PERFORM set_config('log_min_error_statement', saved_log_level, true);
 END $$;
 COMMENT ON FUNCTION bb.add_instance(text, text, text, int, text, text, text, jsonb) IS
   'Registers an instance; its credentials go into the user mapping of a foreign server readable only by the extension owner.';
