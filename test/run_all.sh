@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# test/run_all.sh — the one test command: build, start the engines, run every test, print
+# "N passed, N failed" as the last line and exit non-zero when anything failed.
+#
+# Steps: make WERROR=1 && make install; test/lib/engines.sh start (stopped again on any exit);
+# make installcheck (pg_regress: each "... ok"/"... FAILED" line is one test); then, in this order,
+# every test/integration/*.sh, every test/suites/*.sh, every test/*/run_tests.sh and test/fuzz/run.sh
+# (each one's TAP "ok"/"not ok" lines are counted; a script that exits non-zero without a
+# "not ok" line counts as one failure, so does one that runs longer than BB_TEST_TIMEOUT seconds).
+#
+# Settings: BB_PORT_BASE (55000), BB_RUN_DIR (/tmp/bb-test-$BB_PORT_BASE), BB_TEST_TIMEOUT (900),
+#   BB_REUSE_ENGINES=1 keeps engines running between runs (restarts only the control cluster to
+#   load the freshly installed library), BB_ONLY=<regex> runs only the scripts whose path matches.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export BB_PORT_BASE=${BB_PORT_BASE:-55000}
+export BB_RUN_DIR=${BB_RUN_DIR:-/tmp/bb-test-$BB_PORT_BASE}
+BB_TEST_TIMEOUT=${BB_TEST_TIMEOUT:-900}
+BB_REUSE_ENGINES=${BB_REUSE_ENGINES:-0}
+BB_ONLY=${BB_ONLY:-}
+ENGINES="bash $ROOT/test/lib/engines.sh"
+
+passed=0
+failed=0
+failures=()
+engines_up=0
+
+section() { printf '\n===== %s =====\n' "$*"; }
+
+# Records one failed step that produced no test lines of its own.
+fail_step() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
+
+# Stops the engines unless the caller wants to keep them for the next run.
+cleanup() {
+	if [ "$engines_up" = 1 ] && [ "$BB_REUSE_ENGINES" != 1 ]; then
+		$ENGINES stop || echo "warning: could not stop every engine in $BB_RUN_DIR" >&2
+	fi
+	engines_up=0
+}
+
+# Prints the summary as the very last line and exits with the verdict.
+finish() {
+	cleanup
+	trap - EXIT
+	if [ ${#failures[@]} -gt 0 ]; then
+		section "failures"
+		printf '  %s\n' "${failures[@]}"
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+# ---- build
+section "build"
+if ! make -j"$(nproc)" WERROR=1; then fail_step "build (make WERROR=1)"; finish; fi
+if ! make install >/dev/null; then fail_step "make install (needs root)"; finish; fi
+
+# ---- engines
+section "engines ($BB_RUN_DIR)"
+if [ "$BB_REUSE_ENGINES" != 1 ]; then
+	$ENGINES stop >/dev/null 2>&1
+	rm -rf "$BB_RUN_DIR"
+fi
+engines_up=1
+if ! $ENGINES start; then fail_step "engines start"; finish; fi
+if [ "$BB_REUSE_ENGINES" = 1 ] && ! $ENGINES restart-control; then fail_step "restart control cluster"; finish; fi
+. "$BB_RUN_DIR/env.sh"
+
+# ---- pg_regress
+section "pg_regress (make installcheck)"
+if ! compgen -G "sql/[0-9][0-9]_*.sql" >/dev/null; then
+	echo "no sql/NN_*.sql regression tests: skipped"
+elif [ -n "$BB_ONLY" ] && ! [[ installcheck =~ $BB_ONLY ]]; then
+	echo "skipped (BB_ONLY=$BB_ONLY)"
+else
+	out=$(mktemp)
+	rm -f regression.diffs
+	make installcheck PGHOST="$CONTROL_SOCK" PGPORT="$CONTROL_PORT" PGUSER=postgres \
+		BB_REGRESS_DB="$CONTROL_DB" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	ok_n=$(grep -cE '\.\.\. ok( |$)' "$out")
+	bad_n=$(grep -cE '\.\.\. FAILED( |$)' "$out")
+	passed=$((passed + ok_n)); failed=$((failed + bad_n))
+	[ "$bad_n" -gt 0 ] && failures+=("pg_regress: $(grep -E '\.\.\. FAILED' "$out" | awk '{print ($1 == "test" ? $2 : $1)}' | tr '\n' ' ')")
+	if [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then fail_step "make installcheck (exit $rc, no test reported FAILED)"; fi
+	if [ -f regression.diffs ] && { [ "$rc" -ne 0 ] || [ "$bad_n" -gt 0 ]; }; then
+		section "regression.diffs"
+		head -n 2000 regression.diffs
+	fi
+	rm -f "$out"
+fi
+
+# ---- TAP scripts
+scripts=()
+for f in test/integration/*.sh test/suites/*.sh test/*/run_tests.sh test/fuzz/run.sh; do
+	[ -f "$f" ] || continue
+	[ -n "$BB_ONLY" ] && ! [[ $f =~ $BB_ONLY ]] && continue
+	scripts+=("$f")
+done
+
+for f in "${scripts[@]}"; do
+	section "$f"
+	out=$(mktemp)
+	timeout -k 10 "$BB_TEST_TIMEOUT" bash "$f" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	ok_n=$(grep -cE '^ok( |$)' "$out")
+	bad_n=$(grep -cE '^not ok( |$)' "$out")
+	passed=$((passed + ok_n)); failed=$((failed + bad_n))
+	[ "$bad_n" -gt 0 ] && failures+=("$f: $bad_n check(s) not ok")
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		fail_step "$f: timed out after ${BB_TEST_TIMEOUT}s"
+	elif [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then
+		fail_step "$f: exited $rc without a 'not ok' line"
+	fi
+	echo "# $f: $ok_n ok, $bad_n not ok, exit $rc"
+	rm -f "$out"
+done
+
+section "summary"
+finish
