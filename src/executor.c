@@ -1,0 +1,354 @@
+/* executor.c — executor workers: claim a runnable task, run it on its target, record the outcome */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "bytebase.h"
+#include "executor.h"
+#include "task_exec.h"
+#include "worker_shmem.h"
+#include "worker_spi.h"
+
+#define EXECUTOR_LINGER_MS 5000		/* idle executors wait this long for new work before exiting */
+
+static int	my_slot = -1;
+
+/* Marks the slot free when the process ends for any reason, and tells the launcher. */
+static void
+executor_detach(int code, Datum arg)
+{
+	BBWorkerShmem *sh = bb_worker_shmem;
+	BBExecutorSlot *s = &sh->slots[DatumGetInt32(arg)];
+
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (s->pid == MyProcPid)
+	{
+		s->state = BB_SLOT_FREE;
+		s->pid = 0;
+		s->latch = NULL;
+		s->task_id = 0;
+		s->since = GetCurrentTimestamp();
+	}
+	LWLockRelease(sh->lock);
+	if (sh->launcher_latch)
+		SetLatch(sh->launcher_latch);
+}
+
+/* Takes the slot the launcher reserved for us; refuses a stale reservation. */
+static bool
+executor_attach(int slotno, uint32 generation)
+{
+	BBWorkerShmem *sh = bb_worker_shmem;
+	BBExecutorSlot *s = &sh->slots[slotno];
+	bool		ok = false;
+
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (s->state == BB_SLOT_STARTING && s->generation == generation)
+	{
+		s->state = BB_SLOT_RUNNING;
+		s->pid = MyProcPid;
+		s->latch = MyLatch;
+		s->task_id = 0;
+		s->since = GetCurrentTimestamp();
+		ok = true;
+	}
+	LWLockRelease(sh->lock);
+	if (ok)
+		before_shmem_exit(executor_detach, Int32GetDatum(slotno));
+	return ok;
+}
+
+/* Shows the task in bb.workers(). */
+static void
+slot_set_task(int64 task_id)
+{
+	BBExecutorSlot *s = &bb_worker_shmem->slots[my_slot];
+
+	LWLockAcquire(bb_worker_shmem->lock, LW_EXCLUSIVE);
+	s->task_id = task_id;
+	s->since = GetCurrentTimestamp();
+	LWLockRelease(bb_worker_shmem->lock);
+}
+
+/* The issue's status is derived by the API's function, in the same transaction as the change. */
+void
+bb_refresh_issue(int64 issue_id)
+{
+	const char *arg[1];
+
+	if (wx_exec("SELECT 1 WHERE to_regprocedure('bb._refresh_issue(bigint)') IS NOT NULL", 0, NULL) == 0)
+		return;
+	arg[0] = wx_itoa(issue_id);
+	wx_exec("SELECT bb._refresh_issue($1::bigint)", 1, arg);
+}
+
+/* Claims one runnable task and opens its attempt, committed at once so the claim is
+ * visible (and recoverable) while the change runs; NULL when nothing is runnable. */
+static BBTaskWork *
+claim_task(void)
+{
+	const char *arg[1];
+	BBTaskWork *w;
+
+	wx_begin("bytebase executor: claiming");
+	arg[0] = wx_itoa(MyProcPid);
+	if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " LIMIT 1 FOR UPDATE OF t SKIP LOCKED), "
+				"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = now(), "
+				"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id "
+				"      RETURNING t.id, t.attempts, t.issue_id, t.database_id), "
+				"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid) "
+				"      SELECT id, attempts, 'running', $1::int FROM u RETURNING id, task_id) "
+				"SELECT u.id, r.id, u.attempts, u.issue_id, u.database_id, d.name, ins.name, ins.engine, "
+				"       st.body, st.hash, iss.version, "
+				"       (SELECT system_identifier::text FROM pg_control_system()) || '/' || "
+				"       (SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || "
+				"       (SELECT oid FROM pg_extension WHERE extname = 'bytebase') "
+				"FROM u JOIN r ON r.task_id = u.id JOIN bb.database d ON d.id = u.database_id "
+				"JOIN bb.instance ins ON ins.id = d.instance_id JOIN bb.issue iss ON iss.id = u.issue_id "
+				"JOIN bb.statement st ON st.hash = iss.statement_hash", 1, arg) == 0)
+	{
+		wx_commit();
+		return NULL;
+	}
+	w = palloc0(sizeof(BBTaskWork));
+	w->task_id = wx_get_int(0, 1);
+	w->run_id = wx_get_int(0, 2);
+	w->attempt = (int) wx_get_int(0, 3);
+	w->issue_id = wx_get_int(0, 4);
+	w->database_id = wx_get_int(0, 5);
+	w->database = wx_get(0, 6);
+	w->instance = wx_get(0, 7);
+	w->engine = wx_get(0, 8);
+	w->body = wx_get(0, 9);
+	w->hash = wx_get(0, 10);
+	w->version = wx_get(0, 11);
+	w->control_id = wx_get(0, 12);
+	bb_refresh_issue(w->issue_id);
+	wx_commit();
+	return w;
+}
+
+/* Success: task done, attempt finished, changelog row, fresh schema snapshot — one transaction. */
+static void
+record_success(BBTaskWork *w)
+{
+	const char *a[8];
+	char	   *duration;
+
+	a[0] = wx_itoa(w->run_id);
+	a[1] = wx_itoa(w->stmts_done);
+	a[2] = w->affected >= 0 ? wx_itoa(w->affected) : NULL;
+	wx_exec("UPDATE bb.task_run SET status = 'done', finished_at = clock_timestamp(), "
+			"statements_done = $2::int, affected_rows = $3::bigint WHERE id = $1::bigint "
+			"RETURNING finished_at - started_at", 3, a);
+	duration = w->already_applied ? NULL : wx_get(0, 1);
+
+	a[0] = wx_itoa(w->task_id);
+	a[1] = w->already_applied ? "already applied: found in the target's history (an earlier attempt committed it)" : NULL;
+	wx_exec("UPDATE bb.task SET status = 'done', finished_at = clock_timestamp(), error = $2 "
+			"WHERE id = $1::bigint AND status IN ('running', 'canceled')", 2, a);
+
+	a[0] = wx_itoa(w->database_id);
+	a[1] = wx_itoa(w->issue_id);
+	a[2] = wx_itoa(w->task_id);
+	a[3] = w->version;
+	a[4] = w->hash;
+	a[5] = duration;
+	a[6] = w->schema_after;
+	wx_exec("INSERT INTO bb.changelog_entry (database_id, issue_id, task_id, version, checksum, statement_hash, "
+			"  status, duration, schema_before, schema_after, applied_by) "
+			"SELECT d.id, iss.id, $3::bigint, $4, $5, $5, 'done', $6::interval, d.schema_snapshot, $7::jsonb, iss.created_by "
+			"FROM bb.database d, bb.issue iss WHERE d.id = $1::bigint AND iss.id = $2::bigint "
+			"ON CONFLICT (database_id, version) WHERE status = 'done' AND version IS NOT NULL DO NOTHING", 7, a);
+	if (w->schema_after)
+	{
+		a[1] = w->schema_after;
+		wx_exec("UPDATE bb.database SET schema_snapshot = $2::jsonb, synced_at = now() WHERE id = $1::bigint", 2, a);
+	}
+	bb_refresh_issue(w->issue_id);
+}
+
+/* The remote error as people read it: where in the script, the message and its SQLSTATE. */
+static char *
+failure_text(BBTaskWork *w, ErrorData *edata)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (w->by_statement && w->stmts_total > 1 && w->stmts_done < w->stmts_total)
+		appendStringInfo(&buf, "statement %d of %d: ", w->stmts_done + 1, w->stmts_total);
+	appendStringInfoString(&buf, edata->message ? edata->message : "unknown error");
+	if (edata->detail)
+		appendStringInfo(&buf, " (%s)", edata->detail);
+	appendStringInfo(&buf, " [SQLSTATE %s]", unpack_sql_state(edata->sqlerrcode));
+	return buf.data;
+}
+
+/* Failure: attempt and task failed with the reason; a partly run script leaves a failed changelog row. */
+static void
+record_failure(BBTaskWork *w, const char *error)
+{
+	const char *a[8];
+
+	wx_begin("bytebase executor: recording a failure");
+	a[0] = wx_itoa(w->run_id);
+	a[1] = wx_itoa(w->stmts_done);
+	a[2] = error;
+	a[3] = wx_itoa(w->task_id);
+	wx_exec("UPDATE bb.task_run SET finished_at = clock_timestamp(), statements_done = $2::int, error = $3, "
+			"status = CASE WHEN (SELECT status FROM bb.task WHERE id = $4::bigint) = 'canceled' "
+			"              THEN 'canceled' ELSE 'failed' END "
+			"WHERE id = $1::bigint", 4, a);
+	a[0] = wx_itoa(w->task_id);
+	a[1] = error;
+	wx_exec("UPDATE bb.task SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
+			"WHERE id = $1::bigint AND status = 'running'", 2, a);
+	if (w->remote_committed)
+	{
+		a[0] = wx_itoa(w->database_id);
+		a[1] = wx_itoa(w->issue_id);
+		a[2] = wx_itoa(w->task_id);
+		a[3] = w->version;
+		a[4] = w->hash;
+		wx_exec("INSERT INTO bb.changelog_entry (database_id, issue_id, task_id, version, checksum, statement_hash, "
+				"  status, schema_before, applied_by) "
+				"SELECT d.id, iss.id, $3::bigint, $4, $5, $5, 'failed', d.schema_snapshot, iss.created_by "
+				"FROM bb.database d, bb.issue iss WHERE d.id = $1::bigint AND iss.id = $2::bigint", 5, a);
+	}
+	bb_refresh_issue(w->issue_id);
+	wx_commit();
+}
+
+/* Commits how many statements ran, so a crash later still says how far the script got. */
+static void
+record_progress(BBTaskWork *w)
+{
+	const char *a[2];
+
+	a[0] = wx_itoa(w->run_id);
+	a[1] = wx_itoa(w->stmts_done);
+	wx_exec("UPDATE bb.task_run SET statements_done = $2::int WHERE id = $1::bigint", 2, a);
+	wx_commit();
+	wx_begin(psprintf("bytebase executor: task " INT64_FORMAT " on %s/%s", w->task_id, w->instance, w->database));
+}
+
+/* Runs a claimed task.  The driver closes its connection when the transaction aborts, so an
+ * error anywhere leaves the target as the driver left it (PostgreSQL: rolled back). */
+static void
+run_task(BBTaskWork *w)
+{
+	MemoryContext taskcxt = CurrentMemoryContext;
+	ErrorData  *edata = NULL;
+
+	slot_set_task(w->task_id);
+	w->progress = record_progress;
+	PG_TRY();
+	{
+		wx_begin(psprintf("bytebase executor: task " INT64_FORMAT " on %s/%s", w->task_id, w->instance, w->database));
+		bb_task_execute(w);
+		record_success(w);
+		wx_commit();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(taskcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(taskcxt);
+	}
+	PG_END_TRY();
+	if (edata != NULL)
+	{
+		char	   *error = failure_text(w, edata);
+
+		if (w->remote_committed && !w->by_statement)
+			error = psprintf("the change was committed on the target but recording it failed: %s", error);
+		/* a cancel or shutdown request must not be swallowed by the recording below */
+		if (edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			proc_exit(1);
+		record_failure(w, error);
+	}
+	slot_set_task(0);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Executor process: claims until nothing is runnable, lingers for new work, then exits. */
+void
+bb_executor_main(Datum arg)
+{
+	int			slotno = DatumGetInt32(arg);
+	BBExecutorArgs args;
+	MemoryContext taskcxt;
+	TimestampTz idle_since;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	pqsignal(SIGTERM, die);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	if (bb_worker_shmem == NULL || slotno < 0 || slotno >= BB_MAX_EXECUTORS)
+		proc_exit(0);
+	BackgroundWorkerInitializeConnectionByOid(args.database, InvalidOid, 0);
+	if (!executor_attach(slotno, args.generation))
+		proc_exit(0);
+	my_slot = slotno;
+	pgstat_report_appname("bytebase executor");
+
+	taskcxt = AllocSetContextCreate(TopMemoryContext, "bytebase task", ALLOCSET_DEFAULT_SIZES);
+	idle_since = GetCurrentTimestamp();
+	for (;;)
+	{
+		BBTaskWork *w = NULL;
+		long		idle_ms;
+
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		MemoryContextReset(taskcxt);
+		MemoryContextSwitchTo(taskcxt);
+		PG_TRY();
+		{
+			w = claim_task();
+		}
+		PG_CATCH();
+		{
+			/* e.g. the extension is being dropped: report, stop; the launcher starts a new one later */
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			proc_exit(0);
+		}
+		PG_END_TRY();
+		if (w != NULL)
+		{
+			run_task(w);
+			idle_since = GetCurrentTimestamp();
+			continue;
+		}
+		idle_ms = (long) ((GetCurrentTimestamp() - idle_since) / 1000);
+		if (idle_ms >= EXECUTOR_LINGER_MS)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 EXECUTOR_LINGER_MS - idle_ms, PG_WAIT_EXTENSION);
+	}
+	LWLockAcquire(bb_worker_shmem->lock, LW_EXCLUSIVE);
+	bb_worker_shmem->slots[slotno].state = BB_SLOT_EXITING;
+	LWLockRelease(bb_worker_shmem->lock);
+	proc_exit(0);
+}

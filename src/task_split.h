@@ -1,0 +1,20 @@
+/* task_split.h — how a change script is cut into statements for execution */
+#ifndef BB_TASK_SPLIT_H
+#define BB_TASK_SPLIT_H
+
+#include "postgres.h"
+#include "nodes/pg_list.h"
+
+/* Statements of a script (palloc'd strings without the terminating ';');
+ * mysql = MySQL/ClickHouse quoting (backticks, backslash escapes, '#' comments),
+ * otherwise PostgreSQL quoting (dollar quotes, nested block comments). */
+extern List *bb_task_split(const char *script, bool mysql);
+
+/* True when a PostgreSQL statement cannot run inside a transaction block
+ * (CREATE INDEX CONCURRENTLY, VACUUM, CREATE DATABASE, ...). */
+extern bool bb_stmt_is_nontransactional(const char *stmt);
+
+/* True when any statement of a PostgreSQL script is non-transactional. */
+extern bool bb_script_is_nontransactional(const char *script);
+
+#endif

@@ -1,0 +1,91 @@
+/* worker_spi.c — the few SPI helpers every worker transaction uses, written once */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "worker_spi.h"
+
+static MemoryContext wx_caller_ctx = NULL;
+
+/* Workers have no client: each unit of work is its own transaction, named in pg_stat_activity. */
+void
+wx_begin(const char *activity)
+{
+	wx_caller_ctx = CurrentMemoryContext;
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+/* Commits the unit of work; the worker is idle again until the next one. */
+void
+wx_commit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(wx_caller_ctx);
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* All parameters are text and cast in the SQL: one calling convention for every query. */
+uint64
+wx_exec(const char *sql, int nargs, const char *const *args)
+{
+	Oid			types[16];
+	Datum		values[16];
+	char		nulls[16];
+	int			rc;
+
+	if (nargs > 16)
+		elog(ERROR, "too many worker query parameters");
+	memset(nulls, ' ', sizeof(nulls));
+	for (int i = 0; i < nargs; i++)
+	{
+		types[i] = TEXTOID;
+		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
+		nulls[i] = args[i] ? ' ' : 'n';
+	}
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "worker query failed (SPI code %d): %s", rc, sql);
+	return SPI_processed;
+}
+
+/* Copies out of SPI memory, which SPI_finish frees. */
+char *
+wx_get(uint64 row, int col)
+{
+	char	   *v;
+
+	if (SPI_tuptable == NULL || row >= SPI_processed)
+		return NULL;
+	v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+	return v ? MemoryContextStrdup(wx_caller_ctx, v) : NULL;
+}
+
+/* Integer cells (ids, counts) parsed once here. */
+int64
+wx_get_int(uint64 row, int col)
+{
+	char	   *v = wx_get(row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+/* Parameters are text: ids go through here. */
+char *
+wx_itoa(int64 v)
+{
+	return psprintf(INT64_FORMAT, v);
+}
