@@ -62,10 +62,17 @@ extern BBConn *bb_connect(const BBConnInfo *info);
 /* Runs one command (PostgreSQL: may be a multi-statement string). */
 extern BBResult *bb_exec(BBConn *conn, const char *sql);
 
-/* Names of the user databases on the instance (system databases excluded), sorted. */
+/* Names of the user databases on the instance (system databases excluded), sorted.
+ * Excluded: PostgreSQL template0, template1 and postgres; MySQL/TiDB
+ * information_schema, performance_schema, mysql, sys (TiDB: metrics_schema);
+ * ClickHouse system (and information_schema); ClickHouse's "default" is kept:
+ * it is where users create tables when they name no database. */
 extern List *bb_list_databases(BBConn *conn);
 
-/* Normalized schema metadata of one database as JSON text:
+/* Normalized schema metadata of one database as JSON text (PostgreSQL: every
+ * non-system schema of that database; MySQL/TiDB/ClickHouse: "schema" is the
+ * database itself); tables sorted by (schema, name), columns in table order,
+ * indexes by name, index columns in key order:
  * {"tables":[{"schema":..,"name":..,"columns":[{"name":..,"type":..,"nullable":..,"default":..}],
  *             "indexes":[{"name":..,"columns":[..],"unique":..,"primary":..}]}]}
  * (same shape for every engine, so snapshots can be compared). */
@@ -75,6 +82,14 @@ extern char *bb_schema_snapshot(BBConn *conn, const char *database);
 extern void bb_cancel(BBConn *conn);
 
 extern void bb_close(BBConn *conn);
+
+/* The server's version string (e.g. for bb.test_connection). */
+extern char *bb_server_version(BBConn *conn);
+
+/* Lets a connection outlive the current (sub)transaction (e.g. an executor that
+ * commits between statements); the caller must then bb_close it itself, also
+ * on ERROR (PG_TRY/PG_FINALLY). */
+extern void bb_conn_detach(BBConn *conn);
 
 /* Reads an instance's address from bb.instance and its credentials from the
  * user mapping of its foreign server (needs the extension owner's rights). */

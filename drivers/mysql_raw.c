@@ -1,0 +1,262 @@
+/*
+ * mysql_raw.c — the only file that includes mysql.h (and no PostgreSQL
+ * header): a thin non-blocking wrapper, see mysql_raw.h.  Plain C: malloc,
+ * no longjmp, nothing here may call into the server.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "mysql_raw.h"
+
+_Static_assert(BBMY_WAIT_READ == MYSQL_WAIT_READ && BBMY_WAIT_WRITE == MYSQL_WAIT_WRITE &&
+			   BBMY_WAIT_EXCEPT == MYSQL_WAIT_EXCEPT && BBMY_WAIT_TIMEOUT == MYSQL_WAIT_TIMEOUT,
+			   "wait flags must match libmariadb");
+
+struct BBMy
+{
+	MYSQL	   *mysql;
+	MYSQL_RES  *res;
+	MYSQL	   *connect_ret;
+	int			query_ret;
+	char	   *host;			/* copies kept alive while connecting */
+	char	   *user;
+	char	   *password;
+	char	   *db;
+};
+
+/* strdup that keeps NULL. */
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Overwrites then frees a secret. */
+static void
+free_secret(char *s)
+{
+	if (s)
+	{
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+BBMy *
+bbmy_create(void)
+{
+	BBMy	   *my = calloc(1, sizeof(BBMy));
+
+	if (my == NULL)
+		return NULL;
+	my->mysql = mysql_init(NULL);
+	if (my->mysql == NULL)
+	{
+		free(my);
+		return NULL;
+	}
+	mysql_options(my->mysql, MYSQL_OPT_NONBLOCK, 0);
+	mysql_options(my->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* a hostile server must not be able to read files of the PostgreSQL host */
+	{
+		unsigned int off = 0;
+
+		mysql_options(my->mysql, MYSQL_OPT_LOCAL_INFILE, &off);
+	}
+	return my;
+}
+
+void
+bbmy_destroy(BBMy *my)
+{
+	if (my == NULL)
+		return;
+	if (my->res)
+		mysql_free_result(my->res);
+	if (my->mysql)
+		mysql_close(my->mysql);
+	free(my->host);
+	free(my->user);
+	free_secret(my->password);
+	free(my->db);
+	free(my);
+}
+
+int
+bbmy_connect_start(BBMy *my, const char *host, int port, const char *user,
+				   const char *password, const char *db)
+{
+	my->host = dup_or_null(host);
+	my->user = dup_or_null(user);
+	my->password = dup_or_null(password);
+	my->db = dup_or_null(db);
+	if ((host && !my->host) || (user && !my->user) || (password && !my->password) || (db && !my->db))
+		return -1;
+	return mysql_real_connect_start(&my->connect_ret, my->mysql, my->host, my->user,
+									my->password, my->db, (unsigned int) port, NULL, 0);
+}
+
+int
+bbmy_connect_cont(BBMy *my, int ready)
+{
+	return mysql_real_connect_cont(&my->connect_ret, my->mysql, ready);
+}
+
+int
+bbmy_connect_ok(BBMy *my)
+{
+	return my->connect_ret != NULL;
+}
+
+int
+bbmy_query_start(BBMy *my, const char *sql, unsigned long len)
+{
+	if (my->res)
+	{
+		mysql_free_result(my->res);
+		my->res = NULL;
+	}
+	return mysql_real_query_start(&my->query_ret, my->mysql, sql, len);
+}
+
+int
+bbmy_query_cont(BBMy *my, int ready)
+{
+	return mysql_real_query_cont(&my->query_ret, my->mysql, ready);
+}
+
+int
+bbmy_query_failed(BBMy *my)
+{
+	return my->query_ret != 0;
+}
+
+int
+bbmy_store_start(BBMy *my)
+{
+	return mysql_store_result_start(&my->res, my->mysql);
+}
+
+int
+bbmy_store_cont(BBMy *my, int ready)
+{
+	return mysql_store_result_cont(&my->res, my->mysql, ready);
+}
+
+int
+bbmy_has_result(BBMy *my)
+{
+	return my->res != NULL;
+}
+
+unsigned int
+bbmy_field_count(BBMy *my)
+{
+	return mysql_field_count(my->mysql);
+}
+
+unsigned long long
+bbmy_num_rows(BBMy *my)
+{
+	return my->res ? mysql_num_rows(my->res) : 0;
+}
+
+unsigned int
+bbmy_num_fields(BBMy *my)
+{
+	return my->res ? mysql_num_fields(my->res) : 0;
+}
+
+const char *
+bbmy_field_name(BBMy *my, unsigned int i)
+{
+	MYSQL_FIELD *f;
+
+	if (my->res == NULL || i >= mysql_num_fields(my->res))
+		return "";
+	f = mysql_fetch_field_direct(my->res, i);
+	return f && f->name ? f->name : "";
+}
+
+int
+bbmy_fetch_row(BBMy *my, char ***values, unsigned long **lengths)
+{
+	MYSQL_ROW	row;
+
+	if (my->res == NULL)
+		return 0;
+	row = mysql_fetch_row(my->res);	/* stored result: no I/O */
+	if (row == NULL)
+		return 0;
+	*values = row;
+	*lengths = mysql_fetch_lengths(my->res);
+	return 1;
+}
+
+void
+bbmy_free_result(BBMy *my)
+{
+	if (my->res)
+		mysql_free_result(my->res);
+	my->res = NULL;
+}
+
+int
+bbmy_socket(BBMy *my)
+{
+	return (int) mysql_get_socket(my->mysql);
+}
+
+unsigned int
+bbmy_timeout_ms(BBMy *my)
+{
+	return mysql_get_timeout_value_ms(my->mysql);
+}
+
+unsigned int
+bbmy_errno(BBMy *my)
+{
+	return mysql_errno(my->mysql);
+}
+
+const char *
+bbmy_error(BBMy *my)
+{
+	return mysql_error(my->mysql);
+}
+
+const char *
+bbmy_sqlstate(BBMy *my)
+{
+	return mysql_sqlstate(my->mysql);
+}
+
+unsigned long
+bbmy_thread_id(BBMy *my)
+{
+	return mysql_thread_id(my->mysql);
+}
+
+long long
+bbmy_affected_rows(BBMy *my)
+{
+	my_ulonglong n = mysql_affected_rows(my->mysql);
+
+	return n == (my_ulonglong) -1 ? -1 : (long long) n;
+}
+
+const char *
+bbmy_server_info(BBMy *my)
+{
+	const char *s = mysql_get_server_info(my->mysql);
+
+	return s ? s : "";
+}
+
+unsigned long
+bbmy_escape(BBMy *my, char *to, const char *from, unsigned long len)
+{
+	return mysql_real_escape_string(my->mysql, to, from, len);
+}
