@@ -60,36 +60,45 @@ target -d analytics -c "CREATE TABLE IF NOT EXISTS event (at timestamptz NOT NUL
 echo "shop_db, crm_db, analytics"
 
 say "the demo (fresh bytebase catalog in database $CONTROL_DB)"
-"$PSQL" -X -a -v ON_ERROR_STOP=1 -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d "$CONTROL_DB" \
+"$PSQL" -X -a -q -v ON_ERROR_STOP=1 -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d "$CONTROL_DB" \
 	-v target_port="$TARGET_PG_PORT" -v target_user="$TARGET_PG_USER" -v target_pw="$TARGET_PG_PASSWORD" <<'EOF'
 \pset footer off
 -- start from a clean catalog every time (the demo is safe to re-run)
 DROP EXTENSION IF EXISTS bytebase CASCADE;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 CREATE EXTENSION bytebase;
+\pset tuples_only on
 
 -- the pipeline
 SELECT bb.create_environment('dev');
 SELECT bb.create_environment('staging');
 SELECT bb.create_environment('prod', protected => true);
+\pset tuples_only off
 SELECT * FROM bb.environments;
+\pset tuples_only on
 
 -- the target cluster as an instance (its password goes into a user mapping, never into a view)
 SELECT bb.add_instance('pg-demo', 'postgres', '127.0.0.1', :target_port, :'target_user', :'target_pw', environment => 'dev');
+\pset tuples_only off
 SELECT name, engine, host, port, environment FROM bb.instances;
+\pset tuples_only on
 
 SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'sync_instance' AND pronamespace = 'bb'::regnamespace) AS has_sync,
        EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'apply' AND pronamespace = 'bb'::regnamespace) AS has_apply \gset
 
+-- a project, and the discovered databases placed in it
 SELECT bb.create_project('shop', 'Online shop');
 \if :has_sync
+\pset tuples_only off
 SELECT bb.sync_instance('pg-demo') AS databases_found;
+\pset tuples_only on
 SELECT bb.assign_database('pg-demo/shop_db', 'shop', 'dev', '{"tenant": "acme"}');
 SELECT bb.assign_database('pg-demo/crm_db', 'shop', 'staging');
 SELECT bb.assign_database('pg-demo/analytics', 'shop', 'prod');
 \else
 \echo NOTE: bb.sync_instance is not in this build yet: databases are not discovered, the rest of the demo is skipped.
 \endif
+\pset tuples_only off
 SELECT * FROM bb.databases;
 SELECT * FROM bb.projects;
 
@@ -98,6 +107,7 @@ SELECT * FROM bb.projects;
 -- a rollout to the dev database (dev is not protected: no approval needed)
 SELECT bb.apply('shop', 'CREATE TABLE IF NOT EXISTS coupon (code text PRIMARY KEY, percent int CHECK (percent BETWEEN 1 AND 100));',
                 targets => ARRAY['pg-demo/shop_db'], version => '0001', title => 'coupons') AS issue \gset
+\echo issue :issue
 SELECT bb.wait(:issue, '60 seconds') AS outcome;
 SELECT * FROM bb.tasks;
 SELECT * FROM bb.changelog;

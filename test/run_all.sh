@@ -53,9 +53,34 @@ finish() {
 	exit $?
 }
 
+# Ctrl-C / TERM: stop the running test (its own session), then the engines.
+on_signal() {
+	echo "interrupted" >&2
+	if [ -n "$current_pid" ] && [ -f "$current_pid" ]; then
+		kill -TERM -- -"$(cat "$current_pid")" 2>/dev/null
+		sleep 1
+	fi
+	cleanup
+	exit "$1"
+}
+
+current_pid=""
+# Runs CMD in its own session with its output shown and saved to OUT; sets rc. The shell waits
+# with `wait`, which a signal interrupts, so on_signal runs at once and kills the session.
+run_logged() {
+	local out=$1; shift
+	current_pid=$out.pid
+	rm -f "$out.rc" "$current_pid"
+	( setsid bash -c 'echo $$ >"$0"; exec "$@"' "$current_pid" "$@" </dev/null 2>&1; echo $? >"$out.rc" ) | tee "$out" &
+	wait $!
+	rc=$(cat "$out.rc" 2>/dev/null || echo 1)
+	rm -f "$out.rc" "$current_pid"
+	current_pid=""
+}
+
 trap cleanup EXIT
-trap 'echo "interrupted" >&2; cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 # ---- build
 section "build"
@@ -82,9 +107,8 @@ elif [ -n "$BB_ONLY" ] && ! [[ installcheck =~ $BB_ONLY ]]; then
 else
 	out=$(mktemp)
 	rm -f regression.diffs
-	make installcheck PGHOST="$CONTROL_SOCK" PGPORT="$CONTROL_PORT" PGUSER=postgres \
-		BB_REGRESS_DB="$CONTROL_DB" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
+	run_logged "$out" make installcheck PGHOST="$CONTROL_SOCK" PGPORT="$CONTROL_PORT" PGUSER=postgres \
+		BB_REGRESS_DB="$CONTROL_DB"
 	ok_n=$(grep -cE '\.\.\. ok( |$)' "$out")
 	bad_n=$(grep -cE '\.\.\. FAILED( |$)' "$out")
 	passed=$((passed + ok_n)); failed=$((failed + bad_n))
@@ -108,8 +132,7 @@ done
 for f in "${scripts[@]}"; do
 	section "$f"
 	out=$(mktemp)
-	timeout -k 10 "$BB_TEST_TIMEOUT" bash "$f" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
+	run_logged "$out" timeout -k 10 "$BB_TEST_TIMEOUT" bash "$f"
 	ok_n=$(grep -cE '^ok( |$)' "$out")
 	bad_n=$(grep -cE '^not ok( |$)' "$out")
 	passed=$((passed + ok_n)); failed=$((failed + bad_n))
