@@ -155,7 +155,7 @@ pg_start() {
 	if pg_running "$data"; then return 0; fi
 	as_user postgres "$PGBIN/pg_ctl" -D "$data" -l "$logfile" -w -t "$BB_WAIT_SECONDS" start >/dev/null 2>&1 \
 		|| { log_tail "$logfile"; die "$name PostgreSQL did not start (port $port)"; }
-	wait_for "$name PostgreSQL" "$logfile" "$PGBIN/pg_isready" -q -h "$SOCK" -p "$port"
+	wait_for "$name PostgreSQL" "$logfile" "$PGBIN/pg_isready" -q -h "$SOCK" -p "$port" -U postgres -d postgres
 }
 
 pg_stop() {
@@ -453,7 +453,7 @@ cmd_restart_control() {
 	pg_running "$data" || die "the control cluster is not running (start it first)"
 	as_user postgres "$PGBIN/pg_ctl" -D "$data" -l "$RUN/control/server.log" -m fast -w -t "$BB_WAIT_SECONDS" restart >/dev/null 2>&1 \
 		|| { log_tail "$RUN/control/server.log"; die "control cluster restart failed"; }
-	wait_for "control PostgreSQL" "$RUN/control/server.log" "$PGBIN/pg_isready" -q -h "$SOCK" -p "$CONTROL_PORT"
+	wait_for "control PostgreSQL" "$RUN/control/server.log" "$PGBIN/pg_isready" -q -h "$SOCK" -p "$CONTROL_PORT" -U postgres -d postgres
 }
 
 case ${1:-} in
