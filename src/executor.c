@@ -70,28 +70,76 @@ executor_attach(int slotno, uint32 generation)
 	return ok;
 }
 
-/* Shows the task in bb.workers(). */
-static void
-slot_set_task(int64 task_id)
-{
-	BBExecutorSlot *s = &bb_worker_shmem->slots[my_slot];
-
-	LWLockAcquire(bb_worker_shmem->lock, LW_EXCLUSIVE);
-	s->task_id = task_id;
-	s->since = GetCurrentTimestamp();
-	LWLockRelease(bb_worker_shmem->lock);
-}
-
 /* The issue's status is derived by the API's function, in the same transaction as the change. */
 void
 bb_refresh_issue(int64 issue_id)
 {
 	const char *arg[1];
 
-	if (wx_exec("SELECT 1 WHERE to_regprocedure('bb._refresh_issue(bigint)') IS NOT NULL", 0, NULL) == 0)
-		return;
 	arg[0] = wx_itoa(issue_id);
 	wx_exec("SELECT bb._refresh_issue($1::bigint)", 1, arg);
+}
+
+/* Loads what running or dry-running a task needs (the target, the script). */
+static void
+load_task(BBTaskWork *w)
+{
+	const char *arg[1];
+
+	arg[0] = wx_itoa(w->task_id);
+	if (wx_exec("SELECT t.issue_id, t.database_id, d.name, ins.name, ins.engine, st.body, st.hash, iss.version, "
+				"       (SELECT system_identifier::text FROM pg_control_system()) || '/' || "
+				"       (SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || "
+				"       (SELECT oid FROM pg_extension WHERE extname = 'bytebase') "
+				"FROM bb.task t JOIN bb.database d ON d.id = t.database_id "
+				"JOIN bb.instance ins ON ins.id = d.instance_id JOIN bb.issue iss ON iss.id = t.issue_id "
+				"JOIN bb.statement st ON st.hash = iss.statement_hash WHERE t.id = $1::bigint", 1, arg) != 1)
+		elog(ERROR, "bytebase: task " INT64_FORMAT " vanished", w->task_id);
+	w->issue_id = wx_get_int(0, 1);
+	w->database_id = wx_get_int(0, 2);
+	w->database = wx_get(0, 3);
+	w->instance = wx_get(0, 4);
+	w->engine = wx_get(0, 5);
+	w->body = wx_get(0, 6);
+	w->hash = wx_get(0, 7);
+	w->version = wx_get(0, 8);
+	w->control_id = wx_get(0, 9);
+}
+
+/* Shows the task in bb.workers() and lets bb._cancel_task / recovery find it. */
+static void
+slot_set(int64 task_id, bool dry_run)
+{
+	BBExecutorSlot *s = &bb_worker_shmem->slots[my_slot];
+
+	LWLockAcquire(bb_worker_shmem->lock, LW_EXCLUSIVE);
+	s->task_id = task_id;
+	s->dry_run = dry_run;
+	s->since = GetCurrentTimestamp();
+	LWLockRelease(bb_worker_shmem->lock);
+}
+
+/* Claims one due dry run (they gate their tasks, so they go first); the slot names it
+ * before the claim commits, so recovery never mistakes it for an orphan. */
+static BBTaskWork *
+claim_dry_run(void)
+{
+	BBTaskWork *w;
+
+	wx_begin("bytebase executor: claiming a dry run");
+	if (wx_exec("WITH pick AS (" BB_DUE_DRY_RUNS_SQL " ORDER BY c.task_id LIMIT 1 FOR NO KEY UPDATE OF c SKIP LOCKED) "
+				"UPDATE bb.plan_check p SET status = 'running', started_at = now() FROM pick "
+				"WHERE p.task_id = pick.task_id AND p.kind = 'dry_run' RETURNING p.task_id", 0, NULL) == 0)
+	{
+		wx_commit();
+		return NULL;
+	}
+	w = wx_alloc(sizeof(BBTaskWork));
+	w->task_id = wx_get_int(0, 1);
+	load_task(w);
+	slot_set(w->task_id, true);
+	wx_commit();
+	return w;
 }
 
 /* Claims one runnable task and opens its attempt, committed at once so the claim is
@@ -104,38 +152,24 @@ claim_task(void)
 
 	wx_begin("bytebase executor: claiming");
 	arg[0] = wx_itoa(MyProcPid);
-	if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " LIMIT 1 FOR UPDATE OF t SKIP LOCKED), "
+	if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED), "
 				"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = now(), "
 				"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id "
-				"      RETURNING t.id, t.attempts, t.issue_id, t.database_id), "
+				"      RETURNING t.id, t.attempts, t.issue_id), "
 				"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid) "
 				"      SELECT id, attempts, 'running', $1::int FROM u RETURNING id, task_id) "
-				"SELECT u.id, r.id, u.attempts, u.issue_id, u.database_id, d.name, ins.name, ins.engine, "
-				"       st.body, st.hash, iss.version, "
-				"       (SELECT system_identifier::text FROM pg_control_system()) || '/' || "
-				"       (SELECT oid FROM pg_database WHERE datname = current_database()) || '/' || "
-				"       (SELECT oid FROM pg_extension WHERE extname = 'bytebase') "
-				"FROM u JOIN r ON r.task_id = u.id JOIN bb.database d ON d.id = u.database_id "
-				"JOIN bb.instance ins ON ins.id = d.instance_id JOIN bb.issue iss ON iss.id = u.issue_id "
-				"JOIN bb.statement st ON st.hash = iss.statement_hash", 1, arg) == 0)
+				"SELECT u.id, r.id, u.attempts, u.issue_id FROM u JOIN r ON r.task_id = u.id", 1, arg) == 0)
 	{
 		wx_commit();
 		return NULL;
 	}
-	w = palloc0(sizeof(BBTaskWork));
+	w = wx_alloc(sizeof(BBTaskWork));
 	w->task_id = wx_get_int(0, 1);
 	w->run_id = wx_get_int(0, 2);
 	w->attempt = (int) wx_get_int(0, 3);
-	w->issue_id = wx_get_int(0, 4);
-	w->database_id = wx_get_int(0, 5);
-	w->database = wx_get(0, 6);
-	w->instance = wx_get(0, 7);
-	w->engine = wx_get(0, 8);
-	w->body = wx_get(0, 9);
-	w->hash = wx_get(0, 10);
-	w->version = wx_get(0, 11);
-	w->control_id = wx_get(0, 12);
+	load_task(w);
 	bb_refresh_issue(w->issue_id);
+	slot_set(w->task_id, false);
 	wx_commit();
 	return w;
 }
@@ -208,13 +242,15 @@ record_failure(BBTaskWork *w, const char *error)
 	a[2] = error;
 	a[3] = wx_itoa(w->task_id);
 	wx_exec("UPDATE bb.task_run SET finished_at = clock_timestamp(), statements_done = $2::int, error = $3, "
-			"status = CASE WHEN (SELECT status FROM bb.task WHERE id = $4::bigint) = 'canceled' "
+			"status = CASE WHEN (SELECT i.status FROM bb.task t JOIN bb.issue i ON i.id = t.issue_id "
+			"                    WHERE t.id = $4::bigint) = 'canceled' "
 			"              THEN 'canceled' ELSE 'failed' END "
 			"WHERE id = $1::bigint", 4, a);
 	a[0] = wx_itoa(w->task_id);
 	a[1] = error;
-	wx_exec("UPDATE bb.task SET status = 'failed', finished_at = clock_timestamp(), error = $2 "
-			"WHERE id = $1::bigint AND status = 'running'", 2, a);
+	wx_exec("UPDATE bb.task t SET status = CASE WHEN i.status = 'canceled' THEN 'canceled' ELSE 'failed' END, "
+			"finished_at = clock_timestamp(), error = $2 "
+			"FROM bb.issue i WHERE i.id = t.issue_id AND t.id = $1::bigint AND t.status = 'running'", 2, a);
 	if (w->remote_committed)
 	{
 		a[0] = wx_itoa(w->database_id);
@@ -252,7 +288,6 @@ run_task(BBTaskWork *w)
 	MemoryContext taskcxt = CurrentMemoryContext;
 	ErrorData  *edata = NULL;
 
-	slot_set_task(w->task_id);
 	w->progress = record_progress;
 	PG_TRY();
 	{
@@ -281,7 +316,75 @@ run_task(BBTaskWork *w)
 			proc_exit(1);
 		record_failure(w, error);
 	}
-	slot_set_task(0);
+	slot_set(0, false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Reports a dry run's outcome through the API (which fails the task on an error finding). */
+static void
+finish_dry_run(BBTaskWork *w, const char *status, const char *message, const char *level, const char *rule)
+{
+	const char *a[5];
+
+	a[0] = wx_itoa(w->task_id);
+	a[1] = status;
+	a[2] = message;
+	a[3] = level;
+	a[4] = rule;
+	wx_exec("SELECT bb._finish_plan_check($1::bigint, 'dry_run', $2, $3, NULL, $4, $5)", 5, a);
+}
+
+/* Dry run: a clean run, a remote error (blocks the task), or a reason it could not be checked. */
+static void
+run_dry_run(BBTaskWork *w)
+{
+	MemoryContext taskcxt = CurrentMemoryContext;
+	ErrorData  *edata = NULL;
+
+	PG_TRY();
+	{
+		char	   *skipped;
+
+		wx_begin(psprintf("bytebase executor: dry run of task " INT64_FORMAT " on %s/%s",
+						  w->task_id, w->instance, w->database));
+		skipped = bb_task_dry_run(w);
+		if (skipped)
+			finish_dry_run(w, "done", skipped, "warning", "dry-run.skipped");
+		else
+			finish_dry_run(w, "done", NULL, "error", "dry-run.error");
+		wx_commit();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(taskcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(taskcxt);
+	}
+	PG_END_TRY();
+	if (edata != NULL)
+	{
+		char	   *error = failure_text(w, edata);
+
+		PG_TRY();
+		{
+			wx_begin("bytebase executor: recording a dry run");
+			if (w->connected)
+				finish_dry_run(w, "done", error, "error", "dry-run.error");
+			else
+				finish_dry_run(w, "failed", error, "error", "dry-run.error");
+			wx_commit();
+		}
+		PG_CATCH();
+		{
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+	}
+	slot_set(0, false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -310,7 +413,8 @@ bb_executor_main(Datum arg)
 	idle_since = GetCurrentTimestamp();
 	for (;;)
 	{
-		BBTaskWork *w = NULL;
+		BBTaskWork *volatile w = NULL;
+		BBTaskWork *volatile dry = NULL;
 		long		idle_ms;
 
 		ResetLatch(MyLatch);
@@ -324,7 +428,9 @@ bb_executor_main(Datum arg)
 		MemoryContextSwitchTo(taskcxt);
 		PG_TRY();
 		{
-			w = claim_task();
+			dry = claim_dry_run();
+			if (dry == NULL)
+				w = claim_task();
 		}
 		PG_CATCH();
 		{
@@ -335,6 +441,12 @@ bb_executor_main(Datum arg)
 			proc_exit(0);
 		}
 		PG_END_TRY();
+		if (dry != NULL)
+		{
+			run_dry_run(dry);
+			idle_since = GetCurrentTimestamp();
+			continue;
+		}
 		if (w != NULL)
 		{
 			run_task(w);

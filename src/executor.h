@@ -16,15 +16,14 @@ typedef struct BBExecutorArgs
 	Oid			database;
 } BBExecutorArgs;
 
-/* Pending tasks that may start now: earlier stages of their issue all done or skipped. */
+/* Work an executor may start now (the API's views decide stage gating, approvals, checks). */
+#define BB_DUE_DRY_RUNS_SQL \
+	"SELECT c.task_id FROM bb.plan_check c WHERE c.kind = 'dry_run' AND c.status = 'pending' " \
+	"AND c.task_id IN (SELECT task_id FROM bb._due_plan_checks)"
 #define BB_RUNNABLE_TASKS_SQL \
-	"SELECT t.id FROM bb.task t JOIN bb.stage s ON s.id = t.stage_id JOIN bb.issue i ON i.id = t.issue_id " \
-	"WHERE t.status = 'pending' AND i.status <> 'canceled' " \
-	"AND NOT EXISTS (SELECT 1 FROM bb.stage s2 JOIN bb.task t2 ON t2.stage_id = s2.id " \
-	"WHERE s2.issue_id = t.issue_id AND s2.position < s.position AND t2.status NOT IN ('done', 'skipped')) " \
-	"ORDER BY t.id"
+	"SELECT t.id FROM bb.task t WHERE t.id IN (SELECT id FROM bb._runnable_tasks)"
 
-/* calls bb._refresh_issue(issue) when the API defines it (inside a wx transaction) */
+/* calls bb._refresh_issue(issue) (inside a wx transaction) */
 extern void bb_refresh_issue(int64 issue_id);
 
 /* task_recovery.c: resolves tasks left 'running' by an executor that is gone (launcher, in a wx transaction) */

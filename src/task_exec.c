@@ -154,6 +154,7 @@ bb_task_execute(BBTaskWork *w)
 	w->stmts_total = list_length(stmts);
 	conn = bb_connect(ci);
 	bb_conn_detach(conn);
+	w->connected = true;
 	PG_TRY();
 	{
 		if (is_pg && !bb_script_is_nontransactional(w->body))
@@ -174,4 +175,27 @@ bb_task_execute(BBTaskWork *w)
 		bb_close(conn);
 	}
 	PG_END_TRY();
+}
+
+/* The statement runs for real inside a transaction that is always rolled back, so the
+ * target's own parser, catalog and locks judge it; nothing it did survives. */
+char *
+bb_task_dry_run(BBTaskWork *w)
+{
+	BBConnInfo *ci;
+	BBConn	   *conn;
+
+	if (strcmp(w->engine, "postgres") != 0)
+		return pstrdup("dry runs exist for PostgreSQL targets only");
+	if (bb_script_is_nontransactional(w->body))
+		return pstrdup("not dry-run: the script has a statement that cannot run inside a transaction "
+					   "(e.g. CREATE INDEX CONCURRENTLY) or its own transaction control");
+	ci = bb_conninfo_for_instance(w->instance, w->database);
+	conn = bb_connect(ci);
+	w->connected = true;
+	bb_exec(conn, "BEGIN");
+	bb_exec(conn, w->body);
+	bb_exec(conn, "ROLLBACK");
+	bb_close(conn);
+	return NULL;
 }

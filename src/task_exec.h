@@ -21,6 +21,7 @@ typedef struct BBTaskWork
 	char	   *control_id;		/* identifies this control plane in the target's history */
 
 	/* results */
+	bool		connected;		/* the target answered (an error after this is the statement's) */
 	bool		by_statement;	/* ran statement by statement (progress counts statements) */
 	int			stmts_total;
 	int			stmts_done;
@@ -36,6 +37,11 @@ typedef struct BBTaskWork
 /* Connects to the target and applies the change; ereports the remote error on failure
  * with stmts_done telling how far it got. */
 extern void bb_task_execute(BBTaskWork *w);
+
+/* Dry run on a PostgreSQL target: BEGIN; script; ROLLBACK.  Returns NULL when it ran clean,
+ * else why it was not run (non-transactional script); remote errors are ereported
+ * (w->connected tells whether the statement or the connection failed). */
+extern char *bb_task_dry_run(BBTaskWork *w);
 
 /* Name of the history table on PostgreSQL targets (schema-qualified). */
 #define BB_TARGET_HISTORY "bytebase.history"

@@ -28,6 +28,49 @@ bb_executor_alive(pid_t pid)
 	return alive;
 }
 
+/* True when a live executor has this dry run in hand. */
+static bool
+dry_run_in_hand(int64 task_id)
+{
+	BBWorkerShmem *sh = bb_worker_shmem;
+	bool		found = false;
+
+	if (sh == NULL)
+		return false;
+	LWLockAcquire(sh->lock, LW_SHARED);
+	for (int i = 0; i < BB_MAX_EXECUTORS; i++)
+		if (sh->slots[i].state != BB_SLOT_FREE && sh->slots[i].dry_run && sh->slots[i].task_id == task_id)
+			found = true;
+	LWLockRelease(sh->lock);
+	return found;
+}
+
+/* Dry runs left 'running' by a dead executor go back to 'pending' (they changed nothing).
+ * The UPDATE re-checks the row's latest version, so a check finished meanwhile stays done. */
+static void
+recover_dry_runs(void)
+{
+	uint64		n = wx_exec("SELECT task_id FROM bb.plan_check WHERE kind = 'dry_run' AND status = 'running'", 0, NULL);
+	int64	   *ids = palloc(Max(n, 1) * sizeof(int64));
+	int			k = 0;
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		int64		id = wx_get_int(i, 1);
+
+		if (!dry_run_in_hand(id))
+			ids[k++] = id;
+	}
+	for (int i = 0; i < k; i++)
+	{
+		const char *a[1];
+
+		a[0] = wx_itoa(ids[i]);
+		wx_exec("UPDATE bb.plan_check SET status = 'pending', started_at = NULL "
+				"WHERE task_id = $1::bigint AND kind = 'dry_run' AND status = 'running'", 1, a);
+	}
+}
+
 /* One orphan, decided under its row lock so a finishing executor cannot race us. */
 static void
 recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *engine, const char *body)
@@ -90,6 +133,7 @@ bb_recover_orphans(void)
 	char	  **body;
 	int			k = 0;
 
+	recover_dry_runs();
 	n = wx_exec("SELECT t.id, t.attempts, coalesce(r.executor_pid, 0), coalesce(r.statements_done, 0), "
 				"       ins.engine, st.body, t.issue_id "
 				"FROM bb.task t LEFT JOIN bb.task_run r ON r.task_id = t.id AND r.attempt = t.attempts "

@@ -156,6 +156,10 @@ bb_stmt_is_nontransactional(const char *stmt)
 
 	if (n == 0)
 		return false;
+	/* the script's own transaction control would break the change + history atomicity */
+	if (strcmp(w[0], "BEGIN") == 0 || strcmp(w[0], "START") == 0 || strcmp(w[0], "COMMIT") == 0 ||
+		strcmp(w[0], "END") == 0 || strcmp(w[0], "ROLLBACK") == 0 || strcmp(w[0], "ABORT") == 0)
+		return true;
 	if (strcmp(w[0], "VACUUM") == 0 || (strcmp(w[0], "CLUSTER") == 0 && n == 1))
 		return true;
 	if (n >= 2 && strcmp(w[0], "ALTER") == 0 && strcmp(w[1], "SYSTEM") == 0)

@@ -7,6 +7,8 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
+
+#include <signal.h>
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -14,6 +16,9 @@
 
 PG_FUNCTION_INFO_V1(bb_wake);
 PG_FUNCTION_INFO_V1(bb_workers);
+PG_FUNCTION_INFO_V1(bb_cancel_task);
+
+#define MAX_PENDING_CANCELS 256
 
 BBWorkerShmem *bb_worker_shmem = NULL;
 
@@ -21,6 +26,8 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
+static int64 pending_cancels[MAX_PENDING_CANCELS];
+static int	n_pending_cancels = 0;
 
 /* Asks the postmaster for our segment and lock before shared memory is sized. */
 static void
@@ -87,28 +94,72 @@ wake_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			for (int i = 0; i < n_pending_cancels; i++)
+				(void) bb_cancel_task_now(pending_cancels[i]);
 			if (wake_at_commit)
 				bb_wake_workers();
 			wake_at_commit = false;
+			n_pending_cancels = 0;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			wake_at_commit = false;
+			n_pending_cancels = 0;
 			break;
 		default:
 			break;
 	}
 }
 
-/* bb._wake(): the launcher looks for runnable tasks right after this transaction commits. */
-Datum
-bb_wake(PG_FUNCTION_ARGS)
+/* Only our own executors are signalled (never an arbitrary pid); SIGINT is a query cancel:
+ * the driver stops the remote statement and the executor records the task as canceled. */
+bool
+bb_cancel_task_now(int64 task_id)
+{
+	BBWorkerShmem *sh = bb_worker_shmem;
+	bool		sent = false;
+
+	if (sh == NULL || task_id == 0)
+		return false;
+	LWLockAcquire(sh->lock, LW_SHARED);
+	for (int i = 0; i < BB_MAX_EXECUTORS; i++)
+	{
+		BBExecutorSlot *s = &sh->slots[i];
+
+		if (s->state == BB_SLOT_RUNNING && s->pid != 0 && s->task_id == task_id && !s->dry_run)
+			sent = (kill(s->pid, SIGINT) == 0) || sent;
+	}
+	LWLockRelease(sh->lock);
+	return sent;
+}
+
+/* One callback serves wake-ups and cancels; registered on first use in this backend. */
+static void
+ensure_xact_callback(void)
 {
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(wake_xact_callback, NULL);
 		xact_callback_registered = true;
 	}
+}
+
+/* bb._cancel_task(task): the executor running it is interrupted when this transaction commits
+ * (so it already sees the issue canceled when it records the outcome). */
+Datum
+bb_cancel_task(PG_FUNCTION_ARGS)
+{
+	ensure_xact_callback();
+	if (n_pending_cancels < MAX_PENDING_CANCELS)
+		pending_cancels[n_pending_cancels++] = PG_GETARG_INT64(0);
+	PG_RETURN_VOID();
+}
+
+/* bb._wake(): the launcher looks for runnable tasks right after this transaction commits. */
+Datum
+bb_wake(PG_FUNCTION_ARGS)
+{
+	ensure_xact_callback();
 	wake_at_commit = true;
 	PG_RETURN_VOID();
 }
@@ -163,7 +214,7 @@ bb_workers(PG_FUNCTION_ARGS)
 		v[0] = CStringGetTextDatum("executor");
 		v[1] = Int32GetDatum((int32) s->pid);
 		n[1] = (s->pid == 0);
-		v[2] = CStringGetTextDatum(s->task_id ? "busy" : slot_state_name(s->state));
+		v[2] = CStringGetTextDatum(s->task_id ? (s->dry_run ? "dry run" : "busy") : slot_state_name(s->state));
 		v[3] = Int64GetDatum(s->task_id);
 		n[3] = (s->task_id == 0);
 		v[4] = TimestampTzGetDatum(s->since);

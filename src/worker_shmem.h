@@ -22,7 +22,8 @@ typedef struct BBExecutorSlot
 	uint32		generation;		/* bumped on each reservation; the worker checks it */
 	pid_t		pid;
 	Latch	   *latch;
-	int64		task_id;		/* task being executed, 0 when idle */
+	int64		task_id;		/* task being executed (or dry-run), 0 when idle */
+	bool		dry_run;		/* task_id is a dry-run plan check, not the change itself */
 	TimestampTz since;			/* when the state / task last changed */
 } BBExecutorSlot;
 
@@ -41,5 +42,8 @@ extern void bb_worker_shmem_init(void);
 
 /* sets the launcher's and every executor's latch (work may be waiting) */
 extern void bb_wake_workers(void);
+
+/* cancels (SIGINT) the executor running task_id, if any; true when one was signalled */
+extern bool bb_cancel_task_now(int64 task_id);
 
 #endif

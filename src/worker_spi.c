@@ -89,3 +89,10 @@ wx_itoa(int64 v)
 {
 	return psprintf(INT64_FORMAT, v);
 }
+
+/* Results that must outlive SPI_finish (e.g. a claimed task) are allocated here. */
+void *
+wx_alloc(Size size)
+{
+	return MemoryContextAllocZero(wx_caller_ctx, size);
+}

@@ -14,6 +14,8 @@ extern uint64 wx_exec(const char *sql, int nargs, const char *const *args);
 extern char *wx_get(uint64 row, int col);
 /* same, as an integer (0 for NULL) */
 extern int64 wx_get_int(uint64 row, int col);
+/* zeroed memory in the caller's context (outlives the transaction) */
+extern void *wx_alloc(Size size);
 /* int64 as a palloc'd decimal string, for parameters */
 extern char *wx_itoa(int64 v);
 
