@@ -64,7 +64,10 @@ pg_connect(BBConn *conn)
 		}
 		if (PQstatus(pg) != CONNECTION_OK)
 			ereport(ERROR,
-					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					/* libpq gives no SQLSTATE for a failed connect; this one users look for */
+					(errcode(strstr(PQerrorMessage(pg), "password authentication failed") != NULL
+							 ? ERRCODE_INVALID_PASSWORD
+							 : ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to instance \"%s\"", info->instance),
 					 errdetail_internal("%s", pchomp(PQerrorMessage(pg))),
 					 errhint("Check host, port, user and password of the instance (bb.instances).")));

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# 10_drivers_postgres — the PostgreSQL driver against the target cluster: sync registers the
+# databases with their schema snapshots and marks dropped ones vanished; remote errors keep their
+# SQLSTATE and name the command; wrong password, closed port and a server that never answers fail
+# clearly (no password anywhere); statement timeout and pg_cancel_backend stop the remote query.
+. "$(dirname "$0")/../lib/common.sh"
+
+HOLE_PORT=$((${BB_PORT_BASE:-55000} + 7))	# accepts TCP connections, never answers
+CLOSED_PORT=$((${BB_PORT_BASE:-55000} + 8))	# nothing listens
+BAD_PW="Wr0ng_pw_$$_secret"
+hole_pid=""
+cleanup() {
+	[ -n "$hole_pid" ] && kill "$hole_pid" 2>/dev/null
+	target_psql postgres -c "DROP DATABASE IF EXISTS bbt_shop" -c "DROP DATABASE IF EXISTS bbt_crm" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+# Runs SQL on the control db, printing the verbose error (with SQLSTATE) on failure.
+ctl_err() { printf '\\set VERBOSITY verbose\n%s\n' "$1" | ctl_psql 2>&1; }
+
+ok "fresh extension" ctl_psql -c "
+  DO \$\$ DECLARE s name; BEGIN
+    FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
+      EXECUTE format('DROP SERVER %I CASCADE', s); END LOOP; END \$\$;
+  DROP EXTENSION IF EXISTS bytebase CASCADE;
+  CREATE EXTENSION bytebase;"
+
+ok "target databases created" target_psql postgres -c "DROP DATABASE IF EXISTS bbt_shop" \
+	-c "DROP DATABASE IF EXISTS bbt_crm" -c "CREATE DATABASE bbt_shop" -c "CREATE DATABASE bbt_crm"
+ok "target tables created" target_psql bbt_shop -c "
+  CREATE TABLE orders (id bigserial PRIMARY KEY, customer text NOT NULL, note text DEFAULT 'none',
+                       amount numeric(10,2));
+  CREATE UNIQUE INDEX orders_customer_note ON orders (customer, lower(note));
+  CREATE SCHEMA billing;
+  CREATE TABLE billing.invoice (no int, order_id bigint REFERENCES orders);
+  CREATE INDEX invoice_order ON billing.invoice (order_id);"
+
+ok "instance registered" ctl_psql -v pw="$TARGET_PG_PASSWORD" <<EOF
+SELECT bb.create_environment('dev');
+SELECT bb.add_instance('pg-t', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', :'pw', 'dev');
+EOF
+
+expected=$(target_psql postgres -c "SELECT count(*) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+is "sync_instance returns the number of user databases" "$expected" "$(ctl_psql -c "SELECT bb.sync_instance('pg-t')")"
+is "postgres and templates are not registered" "0" \
+	"$(ctl_psql -c "SELECT count(*) FROM bb.databases WHERE database IN ('postgres', 'template0', 'template1')")"
+is "new databases: instance's environment, no project, ok" "pg-t/bbt_shop|dev||ok|2" \
+	"$(ctl_psql -c "SELECT ref, environment, project, status, tables FROM bb.databases WHERE database = 'bbt_shop'")"
+is "created_by is the caller" "postgres" \
+	"$(ctl_psql -c "SELECT created_by FROM bb.database WHERE name = 'bbt_shop'")"
+is "snapshot: tables sorted by schema" "billing.invoice,public.orders" \
+	"$(ctl_psql -c "SELECT string_agg((t->>'schema') || '.' || (t->>'name'), ',')
+	                FROM bb.database d, jsonb_array_elements(d.schema_snapshot->'tables') t WHERE d.name = 'bbt_shop'")"
+is "snapshot: columns in order with type, nullability, default" \
+	'id:bigint:false:nextval('"'"'orders_id_seq'"'"'::regclass)|customer:text:false|note:text:true:'"'"'none'"'"'::text|amount:numeric(10,2):true' \
+	"$(ctl_psql -c "SELECT string_agg(concat_ws(':', c->>'name', c->>'type', c->>'nullable', c->>'default'), '|')
+	                FROM bb.database d, jsonb_array_elements(d.schema_snapshot->'tables') t,
+	                     jsonb_array_elements(t->'columns') c
+	               WHERE d.name = 'bbt_shop' AND t->>'name' = 'orders'")"
+is "snapshot: indexes with columns, unique, primary" \
+	'orders_customer_note:["customer", "lower(note)"]:true:false|orders_pkey:["id"]:true:true' \
+	"$(ctl_psql -c "SELECT string_agg(concat_ws(':', i->>'name', i->'columns', i->>'unique', i->>'primary'), '|')
+	                FROM bb.database d, jsonb_array_elements(d.schema_snapshot->'tables') t,
+	                     jsonb_array_elements(t->'indexes') i
+	               WHERE d.name = 'bbt_shop' AND t->>'name' = 'orders'")"
+
+ok "database dropped remotely" target_psql postgres -c "DROP DATABASE bbt_crm"
+ctl_psql -c "SELECT bb.sync_instance('pg-t')" >/dev/null
+is "dropped database is marked vanished" "vanished" \
+	"$(ctl_psql -c "SELECT status FROM bb.databases WHERE ref = 'pg-t/bbt_crm'")"
+ok "database created again" target_psql postgres -c "CREATE DATABASE bbt_crm"
+ctl_psql -c "SELECT bb.sync_instance('pg-t'); SELECT bb.sync_instance('pg-t')" >/dev/null
+is "reappeared database is ok again, registered once" "ok|1" \
+	"$(ctl_psql -c "SELECT max(status), count(*) FROM bb.databases WHERE ref = 'pg-t/bbt_crm'")"
+
+is "remote_query returns rows as jsonb" '{"a": "1", "b": null, "c": "x"}' \
+	"$(ctl_psql -c "SELECT * FROM bb.remote_query('pg-t', 'bbt_shop', 'SELECT 1 AS a, NULL::text AS b, ''x'' AS c')")"
+like "test_connection returns the server version" "^PostgreSQL 15" "$(ctl_psql -c "SELECT bb.test_connection('pg-t')")"
+out=$(ctl_err "SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT * FROM no_such_table')")
+like "remote error keeps its SQLSTATE" "ERROR:  42P01: relation \"no_such_table\" does not exist" "$out"
+like "remote error names instance and command" 'remote command on instance "pg-t": SELECT \* FROM no_such_table' "$out"
+
+# ---- bad input
+ctl_psql -c "SELECT bb.add_instance('pg-badpw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', '$BAD_PW')" \
+	-c "SELECT bb.add_instance('pg-closed', 'postgres', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \
+	-c "SELECT bb.add_instance('pg-hole', 'postgres', '127.0.0.1', $HOLE_PORT, 'u', 'p')" >/dev/null
+out=$(ctl_err "SELECT bb.sync_instance('pg-badpw')")
+like "wrong password: clear error naming the instance" '28P01: could not connect to instance "pg-badpw"' "$out"
+like "wrong password: the reason is shown" 'password authentication failed' "$out"
+if printf '%s' "$out" | grep -q "$BAD_PW"; then _bb_report 1 "wrong password: password not in the error" "$out"
+else _bb_report 0 "wrong password: password not in the error"; fi
+is "failed sync registers nothing" "0" \
+	"$(ctl_psql -c "SELECT count(*) FROM bb.databases WHERE instance = 'pg-badpw'")"
+
+out=$(ctl_err "SELECT bb.sync_instance('pg-closed')")
+like "closed port: clear error" '08001: could not connect to instance "pg-closed".*' "$out"
+like "closed port: reason" 'Connection refused' "$out"
+
+perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+	Listen => 5, ReuseAddr => 1) or die "listen: $!"; sleep 300' "$HOLE_PORT" &
+hole_pid=$!
+sleep 0.3
+t0=$(date +%s.%N)
+out=$(ctl_err "SET bytebase.connect_timeout = '1s'; SELECT bb.sync_instance('pg-hole');")
+t1=$(date +%s.%N)
+like "server that never answers: connect timeout" '08001: could not connect to instance "pg-hole": timeout expired' "$out"
+echo "# never-answering server failed after $(echo "$t1 - $t0" | bc) s (connect_timeout 1 s)"
+ok "connect timeout returns within 10 s" test "$(echo "$t1 - $t0 < 10" | bc)" = 1
+
+out=$(ctl_err "SET bytebase.statement_timeout = '1s'; SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT pg_sleep(20)');")
+like "statement timeout: 57014 with a clear message" '57014: canceling statement due to bytebase.statement_timeout' "$out"
+like "statement timeout: names instance and command" 'remote command on instance "pg-t": SELECT pg_sleep\(20\)' "$out"
+sleep 0.5
+is "statement timeout canceled the remote query" "0" \
+	"$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)' AND state = 'active'")"
+
+# pg_cancel_backend of a backend waiting on the remote server
+out_file=$BB_RUN_DIR/drivers_pg_cancel.out
+( ctl_psql -c "SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT pg_sleep(60)')" >"$out_file" 2>&1 ) &
+bg=$!
+for _ in $(seq 50); do
+	[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")" = 1 ] && break
+	sleep 0.1
+done
+t0=$(date +%s.%N)
+ctl_psql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+             WHERE query LIKE '%remote_query(''pg-t''%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+wait $bg
+t1=$(date +%s.%N)
+echo "# pg_cancel_backend -> backend free after $(echo "$t1 - $t0" | bc) s"
+ok "canceled backend returns within 10 s" test "$(echo "$t1 - $t0 < 10" | bc)" = 1
+like "cancel: user-request error" 'canceling statement due to user request' "$(cat "$out_file")"
+sleep 0.3
+is "cancel stopped the remote query too" "0" \
+	"$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")"
+
+is "the server log never shows the passwords" "0" \
+	"$(grep -c -e "$BAD_PW" -e "$TARGET_PG_PASSWORD" "$BB_RUN_DIR/control/server.log" 2>/dev/null || true)"
+
+done_testing
