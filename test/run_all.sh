@@ -7,6 +7,8 @@
 # every test/integration/*.sh, every test/suites/*.sh, every test/*/run_tests.sh and test/fuzz/run.sh
 # (each one's TAP "ok"/"not ok" lines are counted; a script that exits non-zero without a
 # "not ok" line counts as one failure, so does one that runs longer than BB_TEST_TIMEOUT seconds).
+# Finally a server process of the control cluster killed by SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL
+# during the run (its log) is one more failure.
 #
 # Settings: BB_PORT_BASE (55000), BB_RUN_DIR (/tmp/bb-test-$BB_PORT_BASE), BB_TEST_TIMEOUT (900),
 #   BB_REUSE_ENGINES=1 keeps engines running between runs (restarts only the control cluster to
@@ -97,6 +99,8 @@ engines_up=1
 if ! $ENGINES start; then fail_step "engines start"; finish; fi
 if [ "$BB_REUSE_ENGINES" = 1 ] && ! $ENGINES restart-control; then fail_step "restart control cluster"; finish; fi
 . "$BB_RUN_DIR/env.sh"
+CONTROL_LOG=$BB_RUN_DIR/control/server.log
+log_start=$(stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0)
 
 # ---- pg_regress
 section "pg_regress (make installcheck)"
@@ -145,6 +149,18 @@ for f in "${scripts[@]}"; do
 	echo "# $f: $ok_n ok, $bad_n not ok, exit $rc"
 	rm -f "$out"
 done
+
+# ---- crashes: a crash of the extension restarts the whole cluster, whatever the tests said.
+# SIGKILL is left out: tests kill workers on purpose to prove recovery.
+section "control cluster log: crashes"
+crashes=$(tail -c +$((log_start + 1)) "$CONTROL_LOG" 2>/dev/null \
+	| grep -E 'terminated by signal (4|6|7|8|11)([^0-9]|$)' -A1 || true)
+if [ -n "$crashes" ]; then
+	printf '%s\n' "$crashes"
+	fail_step "control cluster: a server process crashed ($(printf '%s\n' "$crashes" | grep -c 'terminated by signal') time(s), see $CONTROL_LOG)"
+else
+	echo "none"
+fi
 
 section "summary"
 finish
