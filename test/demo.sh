@@ -21,7 +21,9 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 case ${1:-start} in
 	stop) $ENGINES stop control target; echo "demo clusters stopped (data kept in $BB_RUN_DIR)"; exit 0 ;;
-	clean) $ENGINES stop control target; rm -rf "$BB_RUN_DIR"; echo "demo removed"; exit 0 ;;
+	clean) $ENGINES stop control target
+		if [ -f "$BB_RUN_DIR/.bb-run-dir" ]; then rm -rf "$BB_RUN_DIR"; echo "demo removed"; fi
+		exit 0 ;;
 	start) ;;
 	*) echo "usage: $0 [start|stop|clean]" >&2; exit 2 ;;
 esac

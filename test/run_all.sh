@@ -93,6 +93,9 @@ if ! make install >/dev/null; then fail_step "make install (needs root)"; finish
 section "engines ($BB_RUN_DIR)"
 if [ "$BB_REUSE_ENGINES" != 1 ]; then
 	$ENGINES stop >/dev/null 2>&1
+	if [ -e "$BB_RUN_DIR" ] && [ ! -f "$BB_RUN_DIR/.bb-run-dir" ]; then
+		fail_step "$BB_RUN_DIR exists and was not made by test/lib/engines.sh: not deleting it"; finish
+	fi
 	rm -rf "$BB_RUN_DIR"
 fi
 engines_up=1

@@ -110,6 +110,7 @@ own_dir() {
 # The passwords of this run dir: generated once, reused by every later start.
 load_passwords() {
 	mkdir -p "$RUN"; chmod 755 "$RUN"
+	touch "$RUN/.bb-run-dir"  # marks a directory test/run_all.sh and demo.sh may delete
 	mkdir -p "$SOCK"; chmod 1777 "$SOCK"
 	if [ ! -f "$RUN/passwords" ]; then
 		local r; r=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
@@ -238,8 +239,13 @@ spawn_as() {
 	setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "${drop[@]}" "$@" </dev/null >>"$logfile" 2>&1 &
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
-my_running() { pid_alive "$MY_PID"; }
+# True when the pid in FILE is alive and is the expected program (a stale pid may be reused).
+pid_alive() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+my_running() { pid_alive "$MY_PID" mariadbd; }
 my_root() { mariadb --no-defaults -uroot --socket="$MY_SOCK" "$@"; }
 
 start_mariadb() {
@@ -288,7 +294,7 @@ stop_mariadb() {
 CH_DIR=$RUN/clickhouse
 CH_PID=$CH_DIR/clickhouse.pid
 
-ch_running() { pid_alive "$CH_PID"; }
+ch_running() { pid_alive "$CH_PID" clickhouse-server; }
 ch_query() {
 	curl -sS -f --max-time 5 -u "bbuser:$CH_PASSWORD" "http://127.0.0.1:$CH_HTTP_PORT/" --data-binary "$1"
 }
