@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Passwords never reach the server log, an error, a view, or another role's pg_stat_activity.
+. "$(dirname "$0")/../lib/common.sh"
+LOG="$BB_RUN_DIR/control/server.log"
+PW="pw-$RANDOM-leakcheck"
+
+ctl_psql -c "SET client_min_messages = warning; DROP EXTENSION IF EXISTS bytebase CASCADE;
+             CREATE EXTENSION IF NOT EXISTS postgres_fdw; CREATE EXTENSION bytebase;" >/dev/null
+
+# a failing call that carries a password: the error names the problem, not the password
+out=$(ctl_psql -c "SELECT bb.add_instance('leak1', 'oracle', '127.0.0.1', 1521, 'app', '$PW')" 2>&1)
+like "bad engine is refused" 'unknown engine "oracle"' "$out"
+is "the error does not show the password" "" "$(printf '%s' "$out" | grep -F -- "$PW")"
+out=$(ctl_psql -c "SELECT bb.add_instance('leak2', 'mysql', '127.0.0.1', 99999, 'app', '$PW')" 2>&1)
+like "bad port is refused" 'out of range' "$out"
+ctl_psql -c "SELECT bb.add_instance('leak3', 'mysql', '127.0.0.1', 3306, 'app', '$PW')" >/dev/null
+out=$(ctl_psql -c "SELECT bb.add_instance('leak3', 'mysql', '127.0.0.1', 3306, 'app', '$PW')" 2>&1)
+like "duplicate instance is refused" 'already exists' "$out"
+
+# views and catalog tables readable by the roles show no password
+views=$(ctl_psql -c "SELECT row_to_json(i) FROM bb.instances i; SELECT row_to_json(d) FROM bb.databases d;")
+is "views do not show the password" "" "$(printf '%s' "$views" | grep -F -- "$PW")"
+
+# another role's view of pg_stat_activity while the call with a password is running
+ctl_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bb_leak_dev') THEN
+             CREATE ROLE bb_leak_dev LOGIN; END IF; END \$\$; GRANT bytebase_developer TO bb_leak_dev;" >/dev/null
+ctl_psql -c "SELECT bb.add_instance('leak4', 'mysql', '127.0.0.1', 3306, 'app', '$PW'), pg_sleep(2)" >/dev/null &
+bg=$!
+sleep 0.7
+seen=$("$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bb_leak_dev -d "$CONTROL_DB" \
+	-c "SELECT coalesce(query, '') FROM pg_stat_activity")
+wait $bg
+is "a developer does not see the password in pg_stat_activity" "" "$(printf '%s' "$seen" | grep -F -- "$PW")"
+umo=$("$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bb_leak_dev -d "$CONTROL_DB" \
+	-c "SELECT coalesce(umoptions::text, '') FROM pg_user_mappings" 2>&1)
+is "a developer does not see credentials in pg_user_mappings" "" "$(printf '%s' "$umo" | grep -F -- "$PW")"
+
+sleep 0.3
+is "the server log does not contain the password" "0" "$(grep -cF -- "$PW" "$LOG")"
+
+ctl_psql -c "SET client_min_messages = warning; DROP EXTENSION bytebase CASCADE; DROP ROLE bb_leak_dev;" >/dev/null
+ctl_psql -c "DROP SERVER IF EXISTS \"bytebase_leak3\" CASCADE; DROP SERVER IF EXISTS \"bytebase_leak4\" CASCADE;" >/dev/null 2>&1
+done_testing
