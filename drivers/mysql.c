@@ -295,8 +295,10 @@ my_schema_snapshot(BBConn *conn, const char *database)
 				 errmsg("a MySQL schema snapshot needs a database name")));
 	initStringInfo(&cols);
 	appendStringInfoString(&cols,
-						   "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, "
-						   "c.IS_NULLABLE, c.COLUMN_DEFAULT "
+						   "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, "
+	/* MariaDB spells "no default" NULL as the word NULL; auto_increment is the default's job in PG */
+						   "COALESCE(NULLIF(c.COLUMN_DEFAULT, 'NULL'), "
+						   "IF(c.EXTRA LIKE '%auto_increment%', 'auto_increment', NULL)) "
 						   "FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c "
 						   "ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME "
 						   "WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA = ");
@@ -305,7 +307,8 @@ my_schema_snapshot(BBConn *conn, const char *database)
 	initStringInfo(&idx);
 	appendStringInfoString(&idx,
 						   "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE = 0, "
-						   "INDEX_NAME = 'PRIMARY', COLUMN_NAME FROM information_schema.STATISTICS "
+						   "INDEX_NAME = 'PRIMARY', CONCAT(COLUMN_NAME, IF(SUB_PART IS NULL, '', CONCAT('(', SUB_PART, ')'))) "
+						   "FROM information_schema.STATISTICS "
 						   "WHERE TABLE_SCHEMA = ");
 	my_append_literal(conn, &idx, database);
 	appendStringInfoString(&idx, " ORDER BY BINARY TABLE_NAME, BINARY INDEX_NAME, SEQ_IN_INDEX");
