@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# 13_sync_instance — bb.sync_instance across engines: roles (only bytebase_admin), unknown/NULL
+# instance, one database failing records its sync_error while the others sync, an unreachable
+# instance changes nothing, assignments survive a re-sync, the snapshot has one shape for every
+# engine, and failing remote calls leave no connection behind.
+. "$(dirname "$0")/../lib/common.sh"
+
+LIMITED_PW="limited_$$_pw"
+cleanup() {
+	target_psql postgres -c "DROP DATABASE IF EXISTS bbt_open" -c "DROP DATABASE IF EXISTS bbt_locked" \
+		-c "DROP ROLE IF EXISTS bbt_limited" >/dev/null 2>&1
+	ctl_psql -c "DROP ROLE IF EXISTS bbt_sync_dev" -c "DROP ROLE IF EXISTS bbt_sync_admin" >/dev/null 2>&1
+}
+trap cleanup EXIT
+ctl_err() { printf '\\set VERBOSITY verbose\n%s\n' "$1" | ctl_psql 2>&1; }
+
+ok "fresh extension" ctl_psql -c "
+  DO \$\$ DECLARE s name; BEGIN
+    FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
+      EXECUTE format('DROP SERVER %I CASCADE', s); END LOOP; END \$\$;
+  DROP EXTENSION IF EXISTS bytebase CASCADE;
+  CREATE EXTENSION bytebase;"
+cleanup
+ok "roles created" ctl_psql -c "CREATE ROLE bbt_sync_dev LOGIN IN ROLE bytebase_developer" \
+	-c "CREATE ROLE bbt_sync_admin LOGIN IN ROLE bytebase_admin"
+ok "target databases and a limited user" target_psql postgres -v pw="$LIMITED_PW" <<'EOF'
+CREATE ROLE bbt_limited LOGIN PASSWORD :'pw';
+CREATE DATABASE bbt_open;
+CREATE DATABASE bbt_locked;
+REVOKE CONNECT ON DATABASE bbt_locked FROM PUBLIC;
+EOF
+ok "table in bbt_open" target_psql bbt_open -c "CREATE TABLE t (a int PRIMARY KEY)"
+
+ok "instances registered" ctl_psql -v pw="$TARGET_PG_PASSWORD" -v lpw="$LIMITED_PW" \
+	-v mpw="$MYSQL_PASSWORD" -v cpw="$CH_PASSWORD" <<EOF
+SELECT bb.create_environment('dev');
+SELECT bb.add_instance('pg-s', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', :'pw', 'dev');
+SELECT bb.add_instance('pg-limited', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'bbt_limited', :'lpw');
+SELECT bb.add_instance('my-s', 'mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'mpw');
+SELECT bb.add_instance('ch-s', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'cpw');
+EOF
+
+# ---- roles
+for f in "bb.sync_instance('pg-s')" "bb.test_connection('pg-s')" "bb.remote_query('pg-s', NULL, 'SELECT 1')"; do
+	sql_error "developer may not call $f" "42501: permission denied" "SET ROLE bbt_sync_dev; SELECT $f;"
+done
+sql_error "the C body is not callable by others" "42501: permission denied for function _sync_instance_c" \
+	"SET ROLE bbt_sync_admin; SELECT bb._sync_instance_c('pg-s');"
+n=$(ctl_psql -c "SET ROLE bbt_sync_admin; SELECT bb.sync_instance('pg-s')")
+like "an admin role may sync" "^[0-9]+$" "$n"
+is "created_by is the calling admin role" "bbt_sync_admin" \
+	"$(ctl_psql -c "SELECT DISTINCT created_by FROM bb.database WHERE instance_id = bb._instance_id('pg-s')")"
+sql_error "unknown instance" "42704: instance \"nope\" does not exist" "SELECT bb.sync_instance('nope');"
+sql_error "NULL instance" "22004: instance must not be NULL" "SELECT bb.sync_instance(NULL);"
+
+# ---- one database fails, the others sync
+n=$(ctl_psql -c "SELECT bb.sync_instance('pg-limited')")
+is "sync counts every database, also one it cannot read" \
+	"$(target_psql postgres -c "SELECT count(*) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")" "$n"
+is "the unreadable database has status error and keeps the reason" "error|t" \
+	"$(ctl_psql -c "SELECT status, sync_error LIKE '%permission denied for database \"bbt_locked\"%' FROM bb.databases WHERE ref = 'pg-limited/bbt_locked'")"
+is "the others synced" "ok|1" \
+	"$(ctl_psql -c "SELECT status, tables FROM bb.databases WHERE ref = 'pg-limited/bbt_open'")"
+ok "connect granted" target_psql postgres -c "GRANT CONNECT ON DATABASE bbt_locked TO bbt_limited"
+ctl_psql -c "SELECT bb.sync_instance('pg-limited')" >/dev/null
+is "a later successful sync clears sync_error" "ok|" \
+	"$(ctl_psql -c "SELECT status, sync_error FROM bb.databases WHERE ref = 'pg-limited/bbt_locked'")"
+
+# ---- assignments survive, an unreachable instance changes nothing
+ok "database assigned" ctl_psql -c "SELECT bb.create_project('shop')" \
+	-c "SELECT bb.assign_database('pg-s/bbt_open', 'shop', labels => '{\"tenant\": \"acme\"}')"
+ctl_psql -c "SELECT bb.sync_instance('pg-s')" >/dev/null
+is "re-sync keeps project and labels" 'shop|{"tenant": "acme"}|ok' \
+	"$(ctl_psql -c "SELECT project, labels, status FROM bb.databases WHERE ref = 'pg-s/bbt_open'")"
+before=$(ctl_psql -c "SELECT string_agg(database || ':' || status, ',') FROM bb.databases WHERE instance = 'pg-s'")
+ok "credentials broken" ctl_psql -c "ALTER USER MAPPING FOR PUBLIC SERVER \"bytebase_pg-s\" OPTIONS (SET password 'wrong')"
+sql_error "unreachable instance: clear error" 'could not connect to instance "pg-s"' "SELECT bb.sync_instance('pg-s');"
+is "a failed sync changes nothing" "$before" \
+	"$(ctl_psql -c "SELECT string_agg(database || ':' || status, ',') FROM bb.databases WHERE instance = 'pg-s'")"
+ok "credentials restored" ctl_psql -v pw="$TARGET_PG_PASSWORD" <<'EOF'
+ALTER USER MAPPING FOR PUBLIC SERVER "bytebase_pg-s" OPTIONS (SET password :'pw');
+EOF
+
+# ---- one snapshot shape for all engines
+ok "mysql and clickhouse synced" ctl_psql -c "SELECT bb.sync_instance('my-s'), bb.sync_instance('ch-s')"
+ok "a mysql table" ctl_psql -c "SELECT * FROM bb.remote_query('my-s', NULL, 'CREATE DATABASE IF NOT EXISTS bbt_shape')" \
+	-c "SELECT * FROM bb.remote_query('my-s', 'bbt_shape', 'CREATE TABLE IF NOT EXISTS t (a INT PRIMARY KEY, b TEXT)')"
+ok "a clickhouse table" ctl_psql -c "SELECT * FROM bb.remote_query('ch-s', NULL, 'CREATE DATABASE IF NOT EXISTS bbt_shape')" \
+	-c "SELECT * FROM bb.remote_query('ch-s', 'bbt_shape', 'CREATE TABLE IF NOT EXISTS t (a Int32, b String) ENGINE = MergeTree ORDER BY a')"
+ctl_psql -c "SELECT bb.sync_instance('my-s'), bb.sync_instance('ch-s')" >/dev/null
+SHAPE="SELECT DISTINCT (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(t) k) || '/' ||
+              (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_array_elements(t->'columns') c, jsonb_object_keys(c) k
+                WHERE c = t->'columns'->0) || '/' ||
+              (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_array_elements(t->'indexes') i, jsonb_object_keys(i) k
+                WHERE i = t->'indexes'->0)
+         FROM bb.database d, jsonb_array_elements(d.schema_snapshot->'tables') t
+        WHERE (d.instance_id, d.name) IN ((bb._instance_id('pg-s'), 'bbt_open'), (bb._instance_id('my-s'), 'bbt_shape'),
+                                          (bb._instance_id('ch-s'), 'bbt_shape'))"
+is "tables, columns and indexes have the same keys on every engine" \
+	"columns,indexes,name,schema/default,name,nullable,type/columns,name,primary,unique" "$(ctl_psql -c "$SHAPE")"
+ctl_psql -c "SELECT * FROM bb.remote_query('my-s', NULL, 'DROP DATABASE bbt_shape')" \
+	-c "SELECT * FROM bb.remote_query('ch-s', NULL, 'DROP DATABASE bbt_shape')" >/dev/null
+
+# ---- no leaked connections after errors: in one session, ten caught failures, then count the
+# bytebase sessions on the target from that same session (the counting one is the only one left)
+LEAK_SQL=$(cat <<'EOF'
+DO $$ BEGIN FOR i IN 1..10 LOOP
+  BEGIN PERFORM bb.remote_query('pg-s', 'bbt_open', 'SELECT 1/0');
+  EXCEPTION WHEN division_by_zero THEN NULL; END;
+END LOOP; END $$;
+SELECT * FROM bb.remote_query('pg-s', 'postgres',
+  'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ''bytebase''');
+EOF
+)
+is "failed remote calls leave no connection open" '{"n": "1"}' "$(printf '%s\n' "$LEAK_SQL" | ctl_psql 2>&1)"
+
+done_testing
