@@ -199,6 +199,28 @@ my_copy_result(BBMy *my)
 	return res;
 }
 
+/*
+ * Reads and drops the result sets after the first (a CALL sends one per SELECT plus a status),
+ * so the session stays in sync for the next command; an error in a later one is reported.
+ */
+static void
+my_drain_results(BBConn *conn, BBMy *my, TimestampTz deadline)
+{
+	while (bbmy_more_results(my))
+	{
+		if (!my_drive(my, bbmy_next_start(my), bbmy_next_cont, deadline, true))
+			bb_error_statement_timeout(conn);
+		if (bbmy_next_failed(my))
+			my_error(conn, my, false);
+		if (bbmy_field_count(my) > 0)
+		{
+			if (!my_drive(my, bbmy_store_start(my), bbmy_store_cont, deadline, true))
+				bb_error_statement_timeout(conn);
+			bbmy_free_result(my);
+		}
+	}
+}
+
 /* Runs one statement; a timeout or an interrupt kills it remotely before the error goes up. */
 static BBResult *
 my_exec(BBConn *conn, const char *sql)
@@ -233,6 +255,9 @@ my_exec(BBConn *conn, const char *sql)
 			res = bb_result_new(0, 0);
 			res->affected = bbmy_affected_rows(my);
 		}
+		in_flight = true;
+		my_drain_results(conn, my, deadline);
+		in_flight = false;
 	}
 	PG_CATCH();
 	{

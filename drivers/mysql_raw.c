@@ -20,6 +20,7 @@ struct BBMy
 	MYSQL_RES  *res;
 	MYSQL	   *connect_ret;
 	int			query_ret;
+	int			next_ret;
 	char	   *host;			/* copies kept alive while connecting */
 	char	   *user;
 	char	   *password;
@@ -201,6 +202,35 @@ bbmy_free_result(BBMy *my)
 	if (my->res)
 		mysql_free_result(my->res);
 	my->res = NULL;
+}
+
+int
+bbmy_more_results(BBMy *my)
+{
+	return mysql_more_results(my->mysql) ? 1 : 0;
+}
+
+int
+bbmy_next_start(BBMy *my)
+{
+	if (my->res)
+	{
+		mysql_free_result(my->res);
+		my->res = NULL;
+	}
+	return mysql_next_result_start(&my->next_ret, my->mysql);
+}
+
+int
+bbmy_next_cont(BBMy *my, int ready)
+{
+	return mysql_next_result_cont(&my->next_ret, my->mysql, ready);
+}
+
+int
+bbmy_next_failed(BBMy *my)
+{
+	return my->next_ret > 0;
 }
 
 int

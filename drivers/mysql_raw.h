@@ -46,6 +46,12 @@ extern const char *bbmy_field_name(BBMy *my, unsigned int i);
 extern int	bbmy_fetch_row(BBMy *my, char ***values, unsigned long **lengths);
 extern void bbmy_free_result(BBMy *my);
 
+/* Further result sets (a CALL returns one per SELECT plus a status): drained one by one. */
+extern int	bbmy_more_results(BBMy *my);
+extern int	bbmy_next_start(BBMy *my);
+extern int	bbmy_next_cont(BBMy *my, int ready);
+extern int	bbmy_next_failed(BBMy *my);
+
 extern int	bbmy_socket(BBMy *my);
 extern unsigned int bbmy_timeout_ms(BBMy *my);	/* when a *_start asked for BBMY_WAIT_TIMEOUT */
 extern unsigned int bbmy_errno(BBMy *my);
