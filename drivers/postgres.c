@@ -11,6 +11,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "bytebase.h"
 #include "driver_int.h"
@@ -47,6 +48,15 @@ pg_connect(BBConn *conn)
 	keys[n] = "client_encoding", vals[n++] = GetDatabaseEncodingName();
 	keys[n] = NULL, vals[n] = NULL;
 
+	/* as postgres_fdw: only superusers may reach servers that ask for no password (trust,
+	 * peer, a socket of this very cluster); otherwise an admin role becomes a superuser */
+	if (!superuser_arg(GetOuterUserId()) && (info->password == NULL || info->password[0] == '\0'))
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("instance \"%s\" has no password", info->instance),
+				 errdetail("Only superusers may use PostgreSQL instances without a password."),
+				 errhint("Register the instance with a user that has a password.")));
+
 	pg = PQconnectStartParams(keys, vals, 0);
 	if (pg == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -71,6 +81,12 @@ pg_connect(BBConn *conn)
 					 errmsg("could not connect to instance \"%s\"", info->instance),
 					 errdetail_internal("%s", pchomp(PQerrorMessage(pg))),
 					 errhint("Check host, port, user and password of the instance (bb.instances).")));
+		if (!superuser_arg(GetOuterUserId()) && !PQconnectionUsedPassword(pg))
+			ereport(ERROR,
+					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					 errmsg("instance \"%s\" did not ask for the password", info->instance),
+					 errdetail("Only superusers may use PostgreSQL servers that accept connections without a password."),
+					 errhint("Require password authentication for this user in the server's pg_hba.conf.")));
 		if (PQsetnonblocking(pg, 1) != 0)
 			elog(ERROR, "bytebase: could not make the connection non-blocking");
 	}

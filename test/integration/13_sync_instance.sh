@@ -50,6 +50,15 @@ n=$(ctl_psql -c "SET ROLE bbt_sync_admin; SELECT bb.sync_instance('pg-s')")
 like "an admin role may sync" "^[0-9]+$" "$n"
 is "created_by is the calling admin role" "bbt_sync_admin" \
 	"$(ctl_psql -c "SELECT DISTINCT created_by FROM bb.database WHERE instance_id = bb._instance_id('pg-s')")"
+# a server that asks for no password (postgres is trusted on the target's loopback) is for superusers only
+ok "trusted instances registered" ctl_psql -c "SELECT bb.add_instance('pg-trust', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres')" \
+	-c "SELECT bb.add_instance('pg-trust-pw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', 'ignored')"
+sql_error "admin role: an instance without a password is refused" '2F003: instance "pg-trust" has no password' \
+	"SET ROLE bbt_sync_admin; SELECT bb.sync_instance('pg-trust');"
+sql_error "admin role: a server that never asked for the password is refused" \
+	'2F003: instance "pg-trust-pw" did not ask for the password' \
+	"SET ROLE bbt_sync_admin; SELECT bb.test_connection('pg-trust-pw');"
+like "a superuser may use them" "^PostgreSQL" "$(ctl_psql -c "SELECT bb.test_connection('pg-trust')")"
 sql_error "unknown instance" "42704: instance \"nope\" does not exist" "SELECT bb.sync_instance('nope');"
 sql_error "NULL instance" "22004: instance must not be NULL" "SELECT bb.sync_instance(NULL);"
 
