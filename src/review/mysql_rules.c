@@ -916,27 +916,8 @@ review_other(review *r, mysql_stmt *st)
 static void
 syntax_error(review *r, int line, int column, const char *msg)
 {
-	if (r->ctx->rule && r->ctx->rule(r->ctx, "syntax-error"))
-		r->ctx->emit(r->ctx, "syntax-error", line, column, "%s", msg);
-}
-
-/* Message for a splitter error. */
-static const char *
-split_error_text(bb_split_error e)
-{
-	switch (e)
-	{
-		case BB_SPLIT_UNTERMINATED_QUOTE:
-			return "unterminated quoted string or identifier";
-		case BB_SPLIT_UNTERMINATED_DOLLAR:
-			return "unterminated dollar-quoted string";
-		case BB_SPLIT_UNTERMINATED_COMMENT:
-			return "unterminated /* comment";
-		case BB_SPLIT_BAD_DELIMITER:
-			return "DELIMITER needs a delimiter string (not empty, not a quote, not a backslash)";
-		default:
-			return "syntax error";
-	}
+	if (r->ctx->rule && r->ctx->rule(r->ctx, BB_RULE_SYNTAX_ERROR))
+		r->ctx->emit(r->ctx, BB_RULE_SYNTAX_ERROR, line, column, "%s", msg);
 }
 
 /* Checks one MySQL/TiDB script (see review.h). */
@@ -970,7 +951,7 @@ bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size
 
 		if (spans[i].error != BB_SPLIT_OK)
 		{
-			syntax_error(r, spans[i].line, spans[i].column, split_error_text(spans[i].error));
+			syntax_error(r, spans[i].line, spans[i].column, bb_split_error_message(spans[i].error));
 			continue;
 		}
 		toks.n = 0;

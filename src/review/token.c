@@ -304,6 +304,38 @@ bb_tok_is_name(const bb_token *t)
 	return t != NULL && (t->kind == BB_TOK_IDENT || t->kind == BB_TOK_QIDENT);
 }
 
+/* Skips a parenthesized group without recursion. */
+int
+bb_tok_skip_parens(const bb_token *t, int n, int i)
+{
+	int			depth = 0;
+
+	for (; i < n; i++)
+	{
+		if (bb_tok_op(&t[i], "("))
+			depth++;
+		else if (bb_tok_op(&t[i], ")") && --depth <= 0)
+			return i + 1;
+	}
+	return n;
+}
+
+/* Reads name(.name)* and reports its last part. */
+int
+bb_tok_qualified_name(const bb_token *t, int n, int i, int *last)
+{
+	*last = -1;
+	if (i >= n || !bb_tok_is_name(&t[i]))
+		return i;
+	*last = i++;
+	while (i + 1 < n && bb_tok_op(&t[i], ".") && bb_tok_is_name(&t[i + 1]))
+	{
+		*last = i + 1;
+		i += 2;
+	}
+	return i;
+}
+
 /* ---- arena ------------------------------------------------------------- */
 
 struct bb_arena_chunk

@@ -61,6 +61,13 @@ int			bb_tok_kw(const bb_token *t, const char *kw);	/* bare word, any case */
 int			bb_tok_op(const bb_token *t, const char *op);
 int			bb_tok_is_name(const bb_token *t);	/* IDENT or QIDENT */
 
+/* With t[i] at "(": the index after its matching ")" (n when unclosed). */
+int			bb_tok_skip_parens(const bb_token *t, int n, int i);
+
+/* A possibly qualified name (a.b.c) starting at t[i]: returns the index
+ * after it and sets *last to its last part (-1 and i when no name is there). */
+int			bb_tok_qualified_name(const bb_token *t, int n, int i, int *last);
+
 /* A bump allocator freed as a whole (one per statement). */
 typedef struct bb_arena_chunk bb_arena_chunk;
 typedef struct bb_arena

@@ -54,6 +54,7 @@ run_len(bb_dialect d, const char *sql, size_t len)
 	T.override_id = oid;
 	T.override_pl = opl;
 	T.off_id = off;
+	T.dialect = d;
 	if (d == BB_DIALECT_CLICKHOUSE)
 		bb_review_clickhouse(&T.ctx, sql, len);
 	else if (d == BB_DIALECT_SNOWFLAKE)
@@ -393,10 +394,40 @@ special_cases(void)
 	ok(T.n == 0, "MySQL: statements outside the parsed set give no finding");
 }
 
-int
-main(void)
+/* Writes every case's scripts as fuzz seeds: DIR/{mysql,clickhouse,snowflake}/. */
+static int
+dump_corpus(const char *dir)
 {
 	const rcase *c;
+	int			k = 0;
+
+	for (c = cases; c->rule; c++, k++)
+	{
+		const char *sub = c->d == CH ? "clickhouse" : c->d == SF ? "snowflake" : "mysql";
+		char		path[1024];
+		FILE	   *f;
+
+		snprintf(path, sizeof(path), "%s/%s/case%03d_bad.sql", dir, sub, k);
+		if ((f = fopen(path, "w")) == NULL)
+			return 1;
+		fputs(c->bad, f);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/%s/case%03d_good.sql", dir, sub, k);
+		if ((f = fopen(path, "w")) == NULL)
+			return 1;
+		fputs(c->good, f);
+		fclose(f);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const rcase *c;
+
+	if (argc == 3 && strcmp(argv[1], "--dump-corpus") == 0)
+		return dump_corpus(argv[2]);
 
 	for (c = cases; c->rule; c++)
 	{

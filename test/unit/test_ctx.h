@@ -32,6 +32,7 @@ typedef struct test_ctx
 	const char *override_id;	/* one rule with a test payload */
 	const bb_payload *override_pl;
 	const char *off_id;			/* one rule switched off */
+	bb_dialect	dialect;		/* whose table answers first */
 } test_ctx;
 
 /* The default payload of a rule from any table, NULL when unknown. */
@@ -42,10 +43,11 @@ tc_rule(bb_review_ctx *ctx, const char *id)
 	const bb_rule_def *tables[4];
 	int			k;
 
-	tables[0] = bb_rules_mysql;
-	tables[1] = bb_rules_clickhouse;
-	tables[2] = bb_rules_snowflake;
-	tables[3] = bb_rules_common;
+	tables[0] = t->dialect == BB_DIALECT_CLICKHOUSE ? bb_rules_clickhouse :
+		t->dialect == BB_DIALECT_SNOWFLAKE ? bb_rules_snowflake : bb_rules_mysql;
+	tables[1] = bb_rules_common;
+	tables[2] = NULL;
+	tables[3] = NULL;
 	if (t->off_id && strcmp(t->off_id, id) == 0)
 		return NULL;
 	if (t->override_id && strcmp(t->override_id, id) == 0)

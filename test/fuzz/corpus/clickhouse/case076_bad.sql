@@ -1,0 +1,2 @@
+SELECT 1;
+ALTER TABLE events UPDATE x = 1;

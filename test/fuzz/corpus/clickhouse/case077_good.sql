@@ -1,0 +1,1 @@
+ALTER TABLE events DELETE WHERE ts < now() - 86400, DROP COLUMN z;

@@ -1,0 +1,1 @@
+ALTER TABLE db.events DELETE WHERE id = 1;

@@ -1,0 +1,3 @@
+CREATE TABLE t (id UInt64, d Date)
+ENGINE = MergeTree
+PARTITION BY d;

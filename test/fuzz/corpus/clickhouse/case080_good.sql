@@ -1,0 +1,1 @@
+CREATE TABLE t (id UInt64, d Date) ENGINE = MergeTree(d, (id), 8192);

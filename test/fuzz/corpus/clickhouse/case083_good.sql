@@ -1,0 +1,1 @@
+CREATE TABLE t (id UInt64, note String DEFAULT '') ENGINE = Log;

@@ -1,0 +1,1 @@
+SELECT id FROM t FINAL WHERE id = 1;

@@ -1,0 +1,1 @@
+INSERT INTO t (id, s) VALUES (1, 'a');

@@ -1,0 +1,1 @@
+CREATE TABLE db.`Events` (id UInt64) ENGINE = Log;

@@ -1,0 +1,2 @@
+SELECT 1;
+CREATE TABLE Orders (id int PRIMARY KEY);

@@ -1,0 +1,1 @@
+ALTER TABLE t ADD UNIQUE KEY uk_t_a_b (a, b);

@@ -1,0 +1,2 @@
+CREATE TABLE c (id int PRIMARY KEY, p_id int,
+ CONSTRAINT f1 FOREIGN KEY (p_id) REFERENCES p (id));

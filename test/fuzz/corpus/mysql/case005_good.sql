@@ -1,0 +1,1 @@
+CREATE TABLE c (id int PRIMARY KEY, p_id int, CONSTRAINT fk_c_p_id_p_id FOREIGN KEY (p_id) REFERENCES p (id));

@@ -1,0 +1,1 @@
+CREATE TABLE t (id int, CONSTRAINT pk_t_id PRIMARY KEY (id));

@@ -1,0 +1,1 @@
+CREATE TABLE t (pk bigint unsigned AUTO_INCREMENT PRIMARY KEY);

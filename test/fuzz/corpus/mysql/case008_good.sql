@@ -1,0 +1,1 @@
+SELECT count(*), a * 2 FROM t WHERE a = 1;

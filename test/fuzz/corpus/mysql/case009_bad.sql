@@ -1,0 +1,2 @@
+SELECT a FROM t WHERE a IN (SELECT u.*
+ FROM u WHERE b = 1);

@@ -1,0 +1,1 @@
+UPDATE t SET a = (SELECT b FROM u WHERE u.id = 1);

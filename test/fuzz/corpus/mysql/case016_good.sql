@@ -1,0 +1,1 @@
+INSERT INTO t (a) SELECT a FROM u WHERE a > 0 ORDER BY a;

@@ -1,0 +1,1 @@
+ALTER TABLE c ADD INDEX idx_c_p_id (p_id);

@@ -1,0 +1,1 @@
+CREATE TABLE t (id int PRIMARY KEY, created_ts int, updated_ts int, creator_id int, updater_id int);

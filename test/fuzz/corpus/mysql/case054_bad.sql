@@ -1,0 +1,1 @@
+CREATE INDEX idx_t_a_a ON t (a, a);

@@ -1,0 +1,1 @@
+CREATE TABLE t (id bigint AUTO_RANDOM(5) PRIMARY KEY);

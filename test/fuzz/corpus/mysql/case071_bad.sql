@@ -1,0 +1,1 @@
+CREATE TABLE t (id bigint unsigned AUTO_INCREMENT PRIMARY KEY);

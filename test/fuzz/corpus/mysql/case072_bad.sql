@@ -1,0 +1,1 @@
+CREATE TABLE t (id varchar(20), PRIMARY KEY (id) NONCLUSTERED);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# test/fuzz/run.sh [seconds] — builds the libFuzzer targets and runs each one
+# for a bounded time (default 30 s) from its seed corpus test/fuzz/corpus/<name>
+# (new inputs go to a scratch corpus, the repository is not modified).
+# Prints TAP: "ok N - fuzz_mysql ran S s clean (E executions)" or "not ok" with
+# the crash log; a crashing input is left in $BB_FUZZ_ARTIFACTS (default: scratch
+# dir, kept on failure) — commit it to test/fuzz/corpus/<name>/ as a regression seed.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SECS=${1:-${BB_FUZZ_SECONDS:-30}}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bb-fuzz.XXXXXX")
+n=0
+failed=0
+if ! make -s -C "$HERE" >"$WORK/build.log" 2>&1; then
+	echo "not ok 1 - build the fuzz targets (test/fuzz/Makefile)"
+	sed 's/^/#   /' "$WORK/build.log" | tail -30
+	exit 1
+fi
+for bin in "$HERE"/bin/fuzz_*; do
+	[ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	seeds="$HERE/corpus/${name#fuzz_}"
+	mkdir -p "$WORK/$name/corpus" "$WORK/$name/artifacts"
+	n=$((n + 1))
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		"$bin" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2560 -max_len=65536 \
+		-print_final_stats=1 -artifact_prefix="$WORK/$name/artifacts/" \
+		"$WORK/$name/corpus" $( [ -d "$seeds" ] && echo "$seeds" ) >"$WORK/$name/log" 2>&1
+	rc=$?
+	runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$WORK/$name/log" | grep -o '[0-9]*$' | tail -1)
+	if [ "$rc" = 0 ]; then
+		echo "ok $n - $name ran $SECS s clean (${runs:-?} executions)"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $name found a problem (exit $rc); artifacts in $WORK/$name/artifacts"
+		grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$WORK/$name/log" | head -25 | sed 's/^/#   /'
+	fi
+done
+if [ "$n" = 0 ]; then echo "not ok 1 - no fuzz target was built"; exit 1; fi
+echo "1..$n"
+if [ "$failed" = 0 ]; then rm -rf "$WORK"; fi
+[ "$failed" = 0 ]
