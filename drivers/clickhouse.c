@@ -275,6 +275,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 		if (curl_multi_add_handle(st->multi, st->easy) != CURLM_OK)
 			elog(ERROR, "bytebase: curl_multi_add_handle failed");
 		added = true;
+		conn->in_flight = true;
 		while (running)
 		{
 			int			numfds;
@@ -298,6 +299,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 			CHECK_FOR_INTERRUPTS();
 		}
 		finished = true;
+		conn->in_flight = false;
 		while ((msg = curl_multi_info_read(st->multi, &left)) != NULL)
 			if (msg->msg == CURLMSG_DONE)
 				result = msg->data.result;
@@ -309,6 +311,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 			curl_multi_remove_handle(st->multi, st->easy);
 		if (added && !finished && !connecting)
 			ch_cancel(conn);
+		conn->in_flight = false;
 		st->query_id[0] = '\0';
 		free(body.data);
 		PG_RE_THROW();
@@ -562,6 +565,8 @@ ch_close(BBConn *conn)
 
 	if (st == NULL)
 		return;
+	if (st->multi && st->easy)
+		curl_multi_remove_handle(st->multi, st->easy);	/* still added after a FATAL */
 	if (st->multi)
 		curl_multi_cleanup(st->multi);
 	if (st->easy)

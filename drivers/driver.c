@@ -97,6 +97,8 @@ close_conn(BBConn *conn)
 			*p = conn->next;
 			break;
 		}
+	if (conn->ops && conn->state && conn->in_flight)
+		conn->ops->cancel(conn);
 	if (conn->ops && conn->state)
 		conn->ops->close(conn);
 	conn->state = NULL;

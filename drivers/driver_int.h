@@ -39,6 +39,8 @@ struct BBConn
 	MemoryContext cxt;			/* holds this record, the copy and engine state */
 	void	   *state;			/* engine's own data (allocated in cxt or malloc'd) */
 	bool		broken;			/* a timeout/cancel left the session unusable */
+	bool		in_flight;		/* a remote command is running: close cancels it first
+								 * (e.g. pg_terminate_backend: FATAL skips PG_CATCH) */
 	bool		fd_acquired;	/* holds one AcquireExternalFD() slot */
 	SubTransactionId subxid;	/* closed when this subtransaction aborts */
 	const char *command;		/* remote command running now, for errcontext */

@@ -228,24 +228,23 @@ my_exec(BBConn *conn, const char *sql)
 	BBMy	   *my = MY(conn);
 	TimestampTz deadline = bb_deadline_after(bb_statement_timeout_ms);
 	char	   *utf8 = pg_server_to_any(sql, strlen(sql), PG_UTF8);
-	volatile bool in_flight = false;
 	BBResult   *res = NULL;
 
 	conn->command = sql;
 	PG_TRY();
 	{
-		in_flight = true;
+		conn->in_flight = true;
 		if (!my_drive(my, bbmy_query_start(my, utf8, strlen(utf8)), bbmy_query_cont, deadline, true))
 			bb_error_statement_timeout(conn);
-		in_flight = false;
+		conn->in_flight = false;
 		if (bbmy_query_failed(my))
 			my_error(conn, my, false);
 		if (bbmy_field_count(my) > 0)
 		{
-			in_flight = true;
+			conn->in_flight = true;
 			if (!my_drive(my, bbmy_store_start(my), bbmy_store_cont, deadline, true))
 				bb_error_statement_timeout(conn);
-			in_flight = false;
+			conn->in_flight = false;
 			if (!bbmy_has_result(my))
 				my_error(conn, my, false);
 			res = my_copy_result(my);
@@ -255,16 +254,17 @@ my_exec(BBConn *conn, const char *sql)
 			res = bb_result_new(0, 0);
 			res->affected = bbmy_affected_rows(my);
 		}
-		in_flight = true;
+		conn->in_flight = true;
 		my_drain_results(conn, my, deadline);
-		in_flight = false;
+		conn->in_flight = false;
 	}
 	PG_CATCH();
 	{
-		if (in_flight)
+		if (conn->in_flight)
 		{
 			conn->broken = true;	/* the handle is mid-operation: unusable */
 			my_cancel(conn);
+			conn->in_flight = false;
 		}
 		bbmy_free_result(my);
 		PG_RE_THROW();

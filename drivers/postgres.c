@@ -191,6 +191,7 @@ pg_exec(BBConn *conn, const char *sql)
 	conn->command = sql;
 	if (!PQsendQuery(pg, sql))
 		pg_error_conn(conn);
+	conn->in_flight = true;
 	PG_TRY();
 	{
 		int			rc;
@@ -236,6 +237,7 @@ pg_exec(BBConn *conn, const char *sql)
 			else
 				PQclear(r);
 		}
+		conn->in_flight = false;
 		if (PQstatus(pg) == CONNECTION_BAD)
 			pg_error_conn(conn);
 	}
@@ -248,6 +250,7 @@ pg_exec(BBConn *conn, const char *sql)
 			pg_cancel(conn);
 			conn->broken = true;
 		}
+		conn->in_flight = false;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

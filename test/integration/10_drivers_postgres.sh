@@ -134,6 +134,23 @@ sleep 0.3
 is "cancel stopped the remote query too" "0" \
 	"$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")"
 
+# pg_terminate_backend: FATAL skips every PG_CATCH; closing the connection at exit cancels the query
+( ctl_psql -c "SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT pg_sleep(61)')" >/dev/null 2>&1 ) &
+bg=$!
+for _ in $(seq 50); do
+	[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(61)'")" = 1 ] && break
+	sleep 0.1
+done
+ctl_psql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE query LIKE '%remote_query(''pg-t''%pg_sleep(61)%' AND pid <> pg_backend_pid()" >/dev/null
+wait $bg
+for _ in $(seq 30); do
+	[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(61)' AND state = 'active'")" = 0 ] && break
+	sleep 0.1
+done
+is "terminate stopped the remote query too" "0" \
+	"$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(61)' AND state = 'active'")"
+
 is "the server log never shows the passwords" "0" \
 	"$(grep -c -e "$BAD_PW" -e "$TARGET_PG_PASSWORD" "$BB_RUN_DIR/control/server.log" 2>/dev/null || true)"
 

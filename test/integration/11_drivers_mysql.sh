@@ -137,6 +137,23 @@ sleep 0.3
 is "cancel killed the remote query too" "0" \
 	"$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(60)'")"
 
+# pg_terminate_backend: FATAL skips every PG_CATCH; closing the connection at exit kills the query
+( ctl_psql -c "SELECT bb.remote_query('my-t', 'bbt_shop', 'SELECT SLEEP(61)')" >/dev/null 2>&1 ) &
+bg=$!
+for _ in $(seq 50); do
+	[ "$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(61)'")" = 1 ] && break
+	sleep 0.1
+done
+ctl_psql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE query LIKE '%remote_query(''my-t''%SLEEP(61)%' AND pid <> pg_backend_pid()" >/dev/null
+wait $bg
+for _ in $(seq 30); do
+	[ "$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(61)'")" = 0 ] && break
+	sleep 0.1
+done
+is "terminate killed the remote query too" "0" \
+	"$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(61)'")"
+
 is "the server log never shows the passwords" "0" \
 	"$(grep -c -e "$BAD_PW" -e "$MYSQL_PASSWORD" "$BB_RUN_DIR/control/server.log" 2>/dev/null || true)"
 

@@ -130,6 +130,17 @@ like "cancel: user-request error" 'canceling statement due to user request' "$(c
 for _ in $(seq 30); do [ "$(ch_running "$LONG")" = 0 ] && break; sleep 0.1; done
 is "cancel killed the remote query too" "0" "$(ch_running "$LONG")"
 
+# pg_terminate_backend: FATAL skips every PG_CATCH; closing the connection at exit kills the query
+LONG2="SELECT sum(number) FROM numbers(300000000000)"
+( ctl_psql -c "SELECT bb.remote_query('ch-t', NULL, '$LONG2')" >/dev/null 2>&1 ) &
+bg=$!
+for _ in $(seq 50); do [ "$(ch_running "$LONG2")" = 1 ] && break; sleep 0.1; done
+ctl_psql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE query LIKE '%remote_query(''ch-t''%numbers(300000000000)%' AND pid <> pg_backend_pid()" >/dev/null
+wait $bg
+for _ in $(seq 30); do [ "$(ch_running "$LONG2")" = 0 ] && break; sleep 0.1; done
+is "terminate killed the remote query too" "0" "$(ch_running "$LONG2")"
+
 is "the server log never shows the passwords" "0" \
 	"$(grep -c -e "$BAD_PW" -e "$CH_PASSWORD" "$BB_RUN_DIR/control/server.log" 2>/dev/null || true)"
 
