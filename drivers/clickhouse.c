@@ -118,7 +118,8 @@ ch_build_headers(BBConn *conn)
 	return headers;
 }
 
-/* The request URL: address, database, result format and our query id (no credentials). */
+/* The request URL: address, database, result format and our query id (no credentials);
+ * wait_end_of_query buffers the result so an error after the first rows is still an HTTP error. */
 static char *
 ch_url(BBConn *conn, const char *database)
 {
@@ -126,7 +127,7 @@ ch_url(BBConn *conn, const char *database)
 	bool		v6 = strchr(conn->info.host, ':') != NULL;
 
 	initStringInfo(&url);
-	appendStringInfo(&url, "http://%s%s%s:%d/?default_format=TabSeparatedWithNames&query_id=%s",
+	appendStringInfo(&url, "http://%s%s%s:%d/?default_format=TabSeparatedWithNames&wait_end_of_query=1&query_id=%s",
 					 v6 ? "[" : "", conn->info.host, v6 ? "]" : "", conn->info.port, CH(conn)->query_id);
 	if (database != NULL)
 	{

@@ -80,6 +80,9 @@ like "HTTP error names instance and command" 'remote command on instance "ch-t":
 out=$(ctl_err "SELECT bb.remote_query('ch-t', 'bbt_shop', 'SELECT * FROM no_such_table')")
 like "unknown table: Code: 60" "42P01: Code: 60\." "$out"
 
+out=$(ctl_err "SELECT count(*) FROM bb.remote_query('ch-t', NULL, 'SELECT throwIf(number = 3000000) FROM numbers(4000000)')")
+like "an error after the first rows is still an error" "ERROR:  [0-9A-Z]{5}: Code: [0-9]+\. DB::Exception: Value passed to 'throwIf'" "$out"
+
 # ---- bad input
 ctl_psql -c "SELECT bb.add_instance('ch-badpw', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', '$BAD_PW')" \
 	-c "SELECT bb.add_instance('ch-closed', 'clickhouse', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \
