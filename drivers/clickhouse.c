@@ -42,6 +42,7 @@ typedef struct ChBody
 } ChBody;
 
 static bool curl_ready = false;
+static uint32 ch_request_seq = 0;	/* makes query ids unique within a backend */
 
 /* curl write callback: appends, or refuses (ending the transfer) past CH_MAX_BODY. */
 static size_t
@@ -260,8 +261,8 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 	char	   *url;
 
 	/* a fresh id per request, so KILL QUERY hits this one only */
-	snprintf(st->query_id, sizeof(st->query_id), "bytebase-%d-" INT64_FORMAT, MyProcPid,
-			 (int64) GetCurrentTimestamp());
+	snprintf(st->query_id, sizeof(st->query_id), "bytebase-%d-" INT64_FORMAT "-%u", MyProcPid,
+			 (int64) GetCurrentTimestamp(), ++ch_request_seq);
 	url = ch_url(conn, database);
 	conn->command = sql;
 
