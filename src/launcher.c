@@ -93,6 +93,8 @@ start_executor(void)
 	BackgroundWorker worker;
 	BBExecutorArgs args;
 	int			slot = -1;
+	MemoryContext oldcxt;
+	bool		registered;
 
 	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < BB_MAX_EXECUTORS && slot < 0; i++)
@@ -128,7 +130,11 @@ start_executor(void)
 		pfree(handles[slot]);
 		handles[slot] = NULL;
 	}
-	if (!RegisterDynamicBackgroundWorker(&worker, &handles[slot]))
+	/* the handle outlives this tick's memory context */
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	registered = RegisterDynamicBackgroundWorker(&worker, &handles[slot]);
+	MemoryContextSwitchTo(oldcxt);
+	if (!registered)
 	{
 		LWLockAcquire(sh->lock, LW_EXCLUSIVE);
 		sh->slots[slot].state = BB_SLOT_FREE;
