@@ -80,6 +80,9 @@ out=$(ctl_err "SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT * FROM no_such
 like "remote error keeps its SQLSTATE" "ERROR:  42P01: relation \"no_such_table\" does not exist" "$out"
 like "remote error names instance and command" 'remote command on instance "pg-t": SELECT \* FROM no_such_table' "$out"
 
+is "a 5 MB statement goes through" "5000000" \
+	"$(ctl_psql -c "SELECT length(r->>'c') FROM bb.remote_query('pg-t', NULL, 'SELECT ''' || repeat('x', 5000000) || ''' AS c') r")"
+
 # ---- bad input
 ctl_psql -c "SELECT bb.add_instance('pg-badpw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', '$BAD_PW')" \
 	-c "SELECT bb.add_instance('pg-closed', 'postgres', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \

@@ -85,6 +85,9 @@ like "remote error names instance and command" 'remote command on instance "my-t
 out=$(ctl_err "SELECT bb.remote_query('my-t', 'bbt_shop', 'SELEC 1')")
 like "syntax error keeps its SQLSTATE" "42000: MySQL error 1064" "$out"
 
+is "a 5 MB statement goes through" "5000000" \
+	"$(ctl_psql -c "SELECT length(r->>'c') FROM bb.remote_query('my-t', NULL, 'SELECT ''' || repeat('x', 5000000) || ''' AS c') r")"
+
 # ---- bad input
 ctl_psql -c "SELECT bb.add_instance('my-badpw', 'mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', '$BAD_PW')" \
 	-c "SELECT bb.add_instance('my-closed', 'mysql', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \

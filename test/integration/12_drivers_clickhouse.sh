@@ -83,6 +83,11 @@ like "unknown table: Code: 60" "42P01: Code: 60\." "$out"
 out=$(ctl_err "SELECT count(*) FROM bb.remote_query('ch-t', NULL, 'SELECT throwIf(number = 3000000) FROM numbers(4000000)')")
 like "an error after the first rows is still an error" "ERROR:  [0-9A-Z]{5}: Code: [0-9]+\. DB::Exception: Value passed to 'throwIf'" "$out"
 
+out=$(ctl_err "SELECT bb.remote_query('ch-t', NULL, 'SELECT ''' || repeat('x', 5000000) || ''' AS c')")
+like "a 5 MB statement: the server's clear limit error" "42601: Code: 62\..*Max query size exceeded" "$out"
+like "a 5 MB statement: the command is clipped in the context" \
+	"remote command on instance \"ch-t\": SELECT 'x{190,200}\.\.\.$" "$out"
+
 # ---- bad input
 ctl_psql -c "SELECT bb.add_instance('ch-badpw', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', '$BAD_PW')" \
 	-c "SELECT bb.add_instance('ch-closed', 'clickhouse', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \
