@@ -110,6 +110,22 @@ is "tables, columns and indexes have the same keys on every engine" \
 ctl_psql -c "SELECT * FROM bb.remote_query('my-s', NULL, 'DROP DATABASE bbt_shape')" \
 	-c "SELECT * FROM bb.remote_query('ch-s', NULL, 'DROP DATABASE bbt_shape')" >/dev/null
 
+# ---- database names with a quote and a backslash are quoted right in every catalog query
+WEIRD_SQL=$(cat <<'EOF'
+SELECT * FROM bb.remote_query('my-s', NULL, $q$CREATE DATABASE `bbt_we'ird\x`$q$);
+SELECT * FROM bb.remote_query('my-s', $q$bbt_we'ird\x$q$, 'CREATE TABLE t (a int)');
+SELECT * FROM bb.remote_query('ch-s', NULL, $q$CREATE DATABASE `bbt_we'ird\\x`$q$);
+SELECT * FROM bb.remote_query('ch-s', $q$bbt_we'ird\x$q$, 'CREATE TABLE t (a Int8) ENGINE = Memory');
+SELECT count(*) FROM (SELECT bb.sync_instance('my-s'), bb.sync_instance('ch-s')) s;
+SELECT string_agg(ref || ':' || status || ':' || tables, ',' ORDER BY ref) FROM bb.databases WHERE database LIKE 'bbt_we%';
+SELECT * FROM bb.remote_query('my-s', NULL, $q$DROP DATABASE `bbt_we'ird\x`$q$);
+SELECT * FROM bb.remote_query('ch-s', NULL, $q$DROP DATABASE `bbt_we'ird\\x`$q$);
+EOF
+)
+is "names with a quote and a backslash sync on MySQL and ClickHouse" \
+	"1
+ch-s/bbt_we'ird\\x:ok:1,my-s/bbt_we'ird\\x:ok:1" "$(printf '%s\n' "$WEIRD_SQL" | ctl_psql 2>&1)"
+
 # ---- no leaked connections after errors: in one session, ten caught failures, then count the
 # bytebase sessions on the target from that same session (the counting one is the only one left)
 LEAK_SQL=$(cat <<'EOF'
