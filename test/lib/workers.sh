@@ -65,3 +65,55 @@ require_control() {
 		done_testing
 	fi
 }
+
+# ---- crash tests (21_crash_*.sh): a slow migration inserting one row into a counter table on
+# five target databases; the caller crashes something mid-rollout; afterwards every target must
+# have exactly one row and every task must be done.
+CRASH_DBS="wk_crash1 wk_crash2 wk_crash3 wk_crash4 wk_crash5"
+
+# Sets up the five databases and starts the rollout; prints the issue id.
+crash_start_rollout() {
+	local d targets=""
+	fresh_extension
+	recreate_target_dbs $CRASH_DBS
+	for d in $CRASH_DBS; do target_psql "$d" -c "CREATE TABLE counter (n int)" >/dev/null; done
+	ctl_psql -c "SELECT bb.create_environment('dev')" >/dev/null
+	add_target_pg pg dev
+	ctl_psql -c "SELECT bb.create_project('crash')" >/dev/null
+	for d in $CRASH_DBS; do
+		ctl_psql -c "SELECT bb.assign_database('pg/$d', 'crash', 'dev')" >/dev/null
+		targets="$targets,'pg/$d'"
+	done
+	ctl_psql -c "SELECT bb.apply('crash', 'INSERT INTO counter VALUES (1); SELECT pg_sleep(2);',
+	             targets => ARRAY[${targets#,}], version => 'crash-1')"
+}
+
+# Waits until some task of the issue has been running (for real, not a dry run) for a moment;
+# prints the executor pid of one of them.
+crash_wait_running_task() {
+	local issue=$1 i pid=
+	for ((i = 0; i < 600; i++)); do
+		pid=$(ctl_psql -c "SELECT r.executor_pid FROM bb.task_run r JOIN bb.task t ON t.id = r.task_id
+		                    WHERE t.issue_id = $issue AND r.status = 'running' AND r.started_at < now() - interval '0.3 s'
+		                    ORDER BY r.id LIMIT 1" 2>/dev/null)
+		[ -n "$pid" ] && { echo "$pid"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# After the crash: the rollout settles done, each target has exactly one row.
+crash_verify() {
+	local issue=$1 d counts=""
+	ok "control cluster is back" wait_control
+	is "rollout finishes after recovery" "done" "$(ctl_psql -c "SELECT bb.wait($issue, '180 s')")"
+	for d in $CRASH_DBS; do counts="$counts$(target_psql "$d" -c "SELECT count(*) FROM counter") "; done
+	is "each target applied the change exactly once" "1 1 1 1 1 " "$counts"
+	is "every task is done" "5" "$(ctl_psql -c "SELECT count(*) FROM bb.task WHERE issue_id = $issue AND status = 'done'")"
+	is "one changelog entry per target" "5" \
+		"$(ctl_psql -c "SELECT count(*) FROM bb.changelog_entry WHERE issue_id = $issue AND status = 'done'")"
+	is "no task is left running" "0" \
+		"$(ctl_psql -c "SELECT count(*) FROM bb.task_run r JOIN bb.task t ON t.id = r.task_id WHERE t.issue_id = $issue AND r.status = 'running'")"
+	like "the interrupted attempt says so" "interrupted" \
+		"$(ctl_psql -c "SELECT string_agg(r.error, '; ') FROM bb.task_run r JOIN bb.task t ON t.id = r.task_id WHERE t.issue_id = $issue AND r.status = 'failed'")"
+}
