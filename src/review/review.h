@@ -7,7 +7,8 @@
  *
  * Ownership:
  *   split.c                 bb_split (all dialects)            — review core
- *   pg_rules.c, lint.c, policy: backend glue, PostgreSQL rules  — review core
+ *   regex.c, common_rules.c bb_regex_*, bb_template_expand, bb_rules_common — review core
+ *   pg_*.c, lint.c, policy.c: backend glue, PostgreSQL rules   — review core
  *   mysql_*.c               MySQL/TiDB parser and rules         — dialect rules
  *   clickhouse_rules.c, snowflake_rules.c                      — dialect rules
  */
@@ -52,8 +53,33 @@ typedef struct bb_stmt_span
 
 /* Splits a script; statements that are only whitespace/comments are not
  * returned.  Returns the count (>= 0) and a malloc'd array in *out (caller
- * frees; NULL when the count is 0), or -1 when out of memory. */
+ * frees; NULL when the count is 0), or -1 when out of memory.
+ * An unterminated quote/comment gives a last span with error set that
+ * extends to the end of the script; a bad DELIMITER line gives a span with
+ * error BB_SPLIT_BAD_DELIMITER and splitting goes on.  Columns count bytes. */
 extern int	bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out);
+
+/* Called for every comment the splitter skips (bytes [start, end) including
+ * the comment markers); used to find "-- bb:ignore rule.id" suppressions. */
+typedef void (*bb_comment_fn) (void *arg, size_t start, size_t end);
+extern int	bb_split_ex(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out,
+						bb_comment_fn on_comment, void *arg);
+
+/* A human-readable reason for a span's error ("unterminated quoted string"...). */
+extern const char *bb_split_error_message(bb_split_error error);
+
+/* ---- regular expressions and naming templates (POSIX extended regex) ----
+ * Every checker uses these so that bb.set_review_rule validates a pattern
+ * with the very engine that applies it. */
+
+/* 1 when subject matches pattern, 0 when not, -1 when the pattern does not compile. */
+extern int	bb_regex_match(const char *pattern, const char *subject);
+/* 0 when pattern compiles, else -1 with the reason in err. */
+extern int	bb_regex_check(const char *pattern, char *err, size_t errlen);
+/* Replaces {{key}} by the matching value (verbatim); unknown keys stay.
+ * Returns malloc'd text (caller frees) or NULL when out of memory. */
+extern char *bb_template_expand(const char *format, const char *const *keys,
+								const char *const *values, int n);
 
 /* ---- rules and findings -------------------------------------------------- */
 
@@ -113,17 +139,33 @@ struct bb_review_ctx
 	void	   *arg;			/* the caller's state */
 };
 
+/* The dialect tables and checkers are weak references: until their files are
+ * linked in, their address is NULL and the backend glue treats the table as
+ * empty and falls back to splitting only. */
+#ifdef __GNUC__
+#define BB_WEAK __attribute__((weak))
+#else
+#define BB_WEAK
+#endif
+
 /* Rule tables per dialect family (each ends with an entry whose id is NULL). */
-extern const bb_rule_def bb_rules_mysql[];		/* MySQL and TiDB */
-extern const bb_rule_def bb_rules_clickhouse[];
-extern const bb_rule_def bb_rules_snowflake[];
-extern const bb_rule_def bb_rules_common[];		/* e.g. "syntax-error", "review.unused-suppression" */
+extern const bb_rule_def bb_rules_mysql[] BB_WEAK;		/* MySQL and TiDB */
+extern const bb_rule_def bb_rules_clickhouse[] BB_WEAK;
+extern const bb_rule_def bb_rules_snowflake[] BB_WEAK;
+extern const bb_rule_def bb_rules_postgres[];	/* review core: pg_rules_defs.c */
+
+/* Rules of every engine (review core: common_rules.c):
+ *   "syntax-error"               a statement that does not parse / split
+ *   "review.unused-suppression"  a "-- bb:ignore id" that suppressed nothing */
+extern const bb_rule_def bb_rules_common[];
+#define BB_RULE_SYNTAX_ERROR "syntax-error"
+#define BB_RULE_UNUSED_SUPPRESSION "review.unused-suppression"
 
 /* Checkers for the non-PostgreSQL dialects: split, parse and apply every
  * enabled rule; an unparsable statement gives a "syntax-error" finding and the
  * rest of the script is still checked.  Never crash, never leak. */
-extern void bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len);
-extern void bb_review_clickhouse(bb_review_ctx *ctx, const char *script, size_t len);
-extern void bb_review_snowflake(bb_review_ctx *ctx, const char *script, size_t len);
+extern void bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len) BB_WEAK;
+extern void bb_review_clickhouse(bb_review_ctx *ctx, const char *script, size_t len) BB_WEAK;
+extern void bb_review_snowflake(bb_review_ctx *ctx, const char *script, size_t len) BB_WEAK;
 
 #endif

@@ -1,0 +1,47 @@
+/*
+ * lint.h — SQL review entry points for backend code (bb.lint, plan checks).
+ * Callers must be inside a transaction (the policy is read with SPI); this
+ * works from a background worker as well as from a SQL function.
+ */
+#ifndef BB_LINT_H
+#define BB_LINT_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+#include "review/review.h"
+
+/* One finding, palloc'd in the caller's memory context. */
+typedef struct bb_finding
+{
+	int			line;			/* 1-based line of the script */
+	const char *rule;			/* stable rule id */
+	const char *level;			/* "error" or "warning" */
+	const char *message;
+	int			column;			/* 1-based byte column */
+} bb_finding;
+
+/* Reviews a script: engine is postgres, mysql, tidb, clickhouse or snowflake
+ * (else an ERROR); environment NULL = the basic template, else that
+ * environment's policy (an unknown one is an ERROR).  Returns a List of
+ * bb_finding * ordered by line, then rule; NIL when there is nothing to say. */
+extern List *bb_review_script(const char *engine, const char *script, const char *environment);
+
+/* The PostgreSQL checker (pg_review.c), same contract as bb_review_mysql & co. */
+extern void bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len);
+
+/* 1-based line and column of a byte offset given the offsets of line starts. */
+extern void bb_offset_position(const size_t *line_starts, int nlines, size_t off,
+							   int *line, int *column);
+
+/* policy.c: rule definitions across every linked table. */
+typedef void (*bb_rule_visitor) (const bb_rule_def *def, void *arg);
+extern void bb_visit_rules(bb_rule_visitor fn, void *arg);
+/* The tables that apply to a dialect (common first); NULL-terminated array of tables. */
+extern int	bb_rule_tables(bb_dialect dialect, const bb_rule_def **tables, int max);
+/* Parses an engine name; ERROR when unknown. */
+extern bb_dialect bb_parse_engine(const char *engine);
+extern const char *bb_level_name(bb_level level);
+
+#endif

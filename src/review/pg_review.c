@@ -1,0 +1,602 @@
+/*
+ * pg_review.c — the PostgreSQL checker: splits the script, parses each
+ * statement with the server's own raw_parser, turns parse errors into
+ * "syntax-error" findings and hands parse trees to the rule files.
+ */
+#include "postgres.h"
+
+#include <string.h>
+
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parser.h"
+#include "utils/memutils.h"
+
+#include "review/lint.h"
+#include "review/pg_review.h"
+
+/* ---- positions --------------------------------------------------------- */
+
+/* Builds the table of line starts once per script (binary searched later). */
+static void
+build_lines(pg_review *r)
+{
+	size_t		cap = 1024;
+	size_t		pos = 0;
+
+	r->line_starts = palloc(cap * sizeof(size_t));
+	r->nlines = 0;
+	r->line_starts[r->nlines++] = 0;
+	while (pos < r->len)
+	{
+		const char *nl = memchr(r->script + pos, '\n', r->len - pos);
+
+		if (nl == NULL)
+			break;
+		pos = (size_t) (nl - r->script) + 1;
+		if ((size_t) r->nlines == cap)
+		{
+			cap *= 2;
+			r->line_starts = repalloc_huge(r->line_starts, cap * sizeof(size_t));
+		}
+		r->line_starts[r->nlines++] = pos;
+	}
+}
+
+/* 1-based line and column of a script offset. */
+void
+bb_offset_position(const size_t *line_starts, int nlines, size_t off, int *line, int *column)
+{
+	int			lo = 0;
+	int			hi = nlines - 1;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo + 1) / 2;
+
+		if (line_starts[mid] <= off)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	*line = lo + 1;
+	*column = (int) (off - line_starts[lo]) + 1;
+}
+
+/* ---- helpers shared by the rule files --------------------------------- */
+
+/* The payload of a rule when it is enabled in this run, else NULL. */
+const bb_payload *
+pgr_rule(pg_review *r, const char *id)
+{
+	return r->ctx->rule(r->ctx, id);
+}
+
+/* Reports a finding at a parse location of the current statement (-1: its start). */
+void
+pgr_emit(pg_review *r, const char *id, int location, const char *fmt,...)
+{
+	size_t		off = r->stmt_off;
+	int			line;
+	int			column;
+	char		buf[1024];
+	va_list		ap;
+
+	if (pgr_rule(r, id) == NULL)
+		return;
+	if (location >= 0)
+		off += (size_t) location;
+	if (off > r->len)
+		off = r->len;
+	bb_offset_position(r->line_starts, r->nlines, off, &line, &column);
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->ctx->emit(r->ctx, id, line, column, "%s", buf);
+}
+
+static bool
+ident_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '_' || c == '$' || c >= 0x80;
+}
+
+/* The last part of the (qualified) name at a parse location as the user wrote
+ * it (unquoted names keep their case); the folded name when unreadable. */
+char *
+pgr_spelled(pg_review *r, int location, const char *folded)
+{
+	const char *s = r->stmt;
+	size_t		n = strlen(s);
+	size_t		i;
+	char	   *last = NULL;
+
+	if (location < 0 || (size_t) location >= n || folded == NULL)
+		return pstrdup(folded ? folded : "");
+	i = (size_t) location;
+	for (;;)
+	{
+		StringInfoData part;
+
+		initStringInfo(&part);
+		if (s[i] == '"')
+		{
+			i++;
+			while (i < n)
+			{
+				if (s[i] == '"')
+				{
+					if (s[i + 1] == '"')
+					{
+						appendStringInfoChar(&part, '"');
+						i += 2;
+						continue;
+					}
+					i++;
+					break;
+				}
+				appendStringInfoChar(&part, s[i++]);
+			}
+		}
+		else
+		{
+			while (i < n && ident_byte((unsigned char) s[i]))
+				appendStringInfoChar(&part, s[i++]);
+		}
+		if (part.len == 0)
+			break;
+		last = part.data;
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			i++;
+		if (i < n && s[i] == '.')
+		{
+			i++;
+			while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+				i++;
+			continue;
+		}
+		break;
+	}
+	/* the text must spell the same name (else the location was not a name) */
+	if (last == NULL || pg_strcasecmp(last, folded) != 0)
+		return pstrdup(folded);
+	return last;
+}
+
+/* Applies a naming payload (format regex or template, max_length) to a name. */
+void
+pgr_check_naming(pg_review *r, const char *id, const bb_payload *p, const char *name,
+				 int location, const char *what, const char *const *keys,
+				 const char *const *vals, int nkeys)
+{
+	char	   *pattern;
+	int			m;
+
+	if (p == NULL)
+		return;
+	if (p->format && p->format[0])
+	{
+		pattern = bb_template_expand(p->format, keys, vals, nkeys);
+		if (pattern == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		m = bb_regex_match(pattern, name);
+		if (m == 0)
+			pgr_emit(r, id, location, "%s%s\"%s\" does not match %s",
+					 what ? what : "", what ? " " : "", name, pattern);
+		else if (m < 0)
+			pgr_emit(r, id, location, "naming format %s does not compile", pattern);
+		free(pattern);
+	}
+	if (p->max_length > 0 && strlen(name) > (size_t) p->max_length)
+		pgr_emit(r, id, location, "%s%s\"%s\" is longer than %d bytes",
+				 what ? what : "", what ? " " : "", name, p->max_length);
+}
+
+/* Whether a LIST payload holds s (case-insensitive). */
+bool
+pgr_in_list(const bb_payload *p, const char *s)
+{
+	int			k;
+
+	for (k = 0; k < p->nlist; k++)
+		if (p->list[k] && pg_strcasecmp(p->list[k], s) == 0)
+			return true;
+	return false;
+}
+
+/* A table created earlier in this script, or NULL. */
+pg_created_table *
+pgr_table(pg_review *r, const char *name)
+{
+	ListCell   *lc;
+
+	if (name == NULL)
+		return NULL;
+	foreach(lc, r->tables)
+	{
+		pg_created_table *t = lfirst(lc);
+
+		if (t->created && strcmp(t->name, name) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* The script-wide entry of a table (created or altered here), made on demand. */
+pg_created_table *
+pgr_table_entry(pg_review *r, const char *name, const char *spelled, bool created)
+{
+	ListCell   *lc;
+	MemoryContext old;
+	pg_created_table *t;
+
+	foreach(lc, r->tables)
+	{
+		t = lfirst(lc);
+		if (strcmp(t->name, name) == 0)
+		{
+			if (created && !t->created)
+			{
+				t->created = true;
+				t->offset = r->stmt_off;
+			}
+			return t;
+		}
+	}
+	old = MemoryContextSwitchTo(r->script_cxt);
+	t = palloc0(sizeof(pg_created_table));
+	t->name = pstrdup(name);
+	t->spelled = pstrdup(spelled ? spelled : name);
+	t->created = created;
+	t->offset = r->stmt_off;
+	r->tables = lappend(r->tables, t);
+	MemoryContextSwitchTo(old);
+	return t;
+}
+
+/* Joins a list of String nodes (or IndexElem names) with sep. */
+char *
+pgr_join_names(List *names, const char *sep)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+	{
+		Node	   *n = lfirst(lc);
+		const char *s = NULL;
+
+		if (IsA(n, String))
+			s = strVal(n);
+		else if (IsA(n, IndexElem))
+			s = ((IndexElem *) n)->name ? ((IndexElem *) n)->name : "expr";
+		if (s == NULL)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, sep);
+		appendStringInfoString(&buf, s);
+	}
+	return buf.data;
+}
+
+/* The canonical name of a column type (int4 -> integer, bpchar -> char, ...). */
+const char *
+pgr_type_name(TypeName *t)
+{
+	static const char *const map[][2] = {
+		{"int4", "integer"}, {"int8", "bigint"}, {"int2", "smallint"},
+		{"float8", "double precision"}, {"float4", "real"}, {"bool", "boolean"},
+		{"bpchar", "char"}, {"serial4", "serial"}, {"serial8", "bigserial"},
+		{"serial2", "smallserial"}, {"int", "integer"}, {"character", "char"},
+		{"character varying", "varchar"}, {NULL, NULL}
+	};
+	const char *name;
+	int			k;
+
+	if (t == NULL || t->names == NIL)
+		return "";
+	name = strVal(llast(t->names));
+	for (k = 0; map[k][0]; k++)
+		if (strcmp(name, map[k][0]) == 0)
+			return map[k][1];
+	return name;
+}
+
+/* Walker: is there a call of a volatile function? */
+static bool
+volatile_walker(Node *node, void *context)
+{
+	static const char *const volatile_funcs[] = {
+		"random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
+		"uuid_generate_v4", "clock_timestamp", "timeofday", "nextval", "setval",
+		"txid_current", "random_normal", NULL
+	};
+
+	if (node == NULL)
+		return false;
+	check_stack_depth();
+	if (IsA(node, FuncCall))
+	{
+		const char *fn = strVal(llast(((FuncCall *) node)->funcname));
+		int			k;
+
+		for (k = 0; volatile_funcs[k]; k++)
+			if (strcmp(fn, volatile_funcs[k]) == 0)
+				return true;
+	}
+	return raw_expression_tree_walker(node, volatile_walker, context);
+}
+
+bool
+pgr_is_volatile_expr(Node *expr)
+{
+	return volatile_walker(expr, NULL);
+}
+
+/* A DDL that locks an existing table: lock_timeout should be set before it. */
+void
+pgr_lock_ddl(pg_review *r, const char *table, int location)
+{
+	if (r->lock_timeout_set || r->lock_timeout_reported)
+		return;
+	if (table && pgr_table(r, table))
+		return;					/* created in this script: nobody else holds it */
+	if (pgr_rule(r, "migration.require-lock-timeout") == NULL)
+		return;
+	r->lock_timeout_reported = true;
+	pgr_emit(r, "migration.require-lock-timeout", location,
+			 "this statement locks \"%s\" but no SET lock_timeout comes before it",
+			 table ? table : "an existing object");
+}
+
+/* ---- statement-independent scan: identifiers over 63 bytes ------------ */
+
+/* Reports identifiers longer than NAMEDATALEN-1 bytes (the parser truncates them). */
+static void
+check_identifier_length(pg_review *r)
+{
+	const char *s = r->stmt;
+	size_t		n = strlen(s);
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = (unsigned char) s[i];
+		size_t		st = i;
+
+		if (c == '\'' || ((c == 'E' || c == 'e') && s[i + 1] == '\'' && (i == 0 || !ident_byte((unsigned char) s[i - 1]))))
+		{
+			bool		bs = (c != '\'');
+
+			i += bs ? 2 : 1;
+			while (i < n && !(s[i] == '\'' && s[i + 1] != '\''))
+				i += (s[i] == '\'' || (bs && s[i] == '\\')) ? 2 : 1;
+			i++;
+		}
+		else if (c == '-' && s[i + 1] == '-')
+		{
+			while (i < n && s[i] != '\n')
+				i++;
+		}
+		else if (c == '/' && s[i + 1] == '*')
+		{
+			const char *e = strstr(s + i + 2, "*/");
+
+			i = e ? (size_t) (e - s) + 2 : n;	/* nesting does not matter here */
+		}
+		else if (c == '$' && (i == 0 || !ident_byte((unsigned char) s[i - 1])))
+		{
+			size_t		j = i + 1;
+
+			while (j < n && ident_byte((unsigned char) s[j]) && s[j] != '$' &&
+				   !(j == i + 1 && s[j] >= '0' && s[j] <= '9'))
+				j++;
+			if (j < n && s[j] == '$')
+			{
+				char	   *tag = pnstrdup(s + i, j - i + 1);
+				const char *e = strstr(s + j + 1, tag);
+
+				i = e ? (size_t) (e - s) + strlen(tag) : n;
+				pfree(tag);
+			}
+			else
+				i = j;
+		}
+		else if (c == '"')
+		{
+			size_t		bytes = 0;
+
+			i++;
+			while (i < n && !(s[i] == '"' && s[i + 1] != '"'))
+			{
+				i += (s[i] == '"') ? 2 : 1;
+				bytes++;
+			}
+			i++;
+			if (bytes >= NAMEDATALEN)
+				pgr_emit(r, "migration.identifier-too-long", (int) st,
+						 "identifier %.20s... is %zu bytes; PostgreSQL keeps only %d",
+						 s + st, bytes, NAMEDATALEN - 1);
+		}
+		else if (ident_byte(c) && !(c >= '0' && c <= '9'))
+		{
+			while (i < n && ident_byte((unsigned char) s[i]))
+				i++;
+			if (i - st >= NAMEDATALEN)
+				pgr_emit(r, "migration.identifier-too-long", (int) st,
+						 "identifier %.20s... is %zu bytes; PostgreSQL keeps only %d",
+						 s + st, i - st, NAMEDATALEN - 1);
+		}
+		else if (c >= '0' && c <= '9')
+		{
+			while (i < n && ident_byte((unsigned char) s[i]))
+				i++;
+		}
+		else
+			i++;
+	}
+}
+
+/* ---- the driver -------------------------------------------------------- */
+
+/* DDL/DML classes for statement.disallow-mix-ddl-dml. */
+static void
+track_mix(pg_review *r, Node *stmt)
+{
+	bool		dml = IsA(stmt, InsertStmt) || IsA(stmt, UpdateStmt) ||
+		IsA(stmt, DeleteStmt) || IsA(stmt, MergeStmt);
+	bool		ddl = IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt) ||
+		IsA(stmt, IndexStmt) || IsA(stmt, DropStmt) || IsA(stmt, RenameStmt) ||
+		IsA(stmt, CreateTableAsStmt) || IsA(stmt, ViewStmt) ||
+		IsA(stmt, CreateFunctionStmt) || IsA(stmt, CreateTrigStmt) ||
+		IsA(stmt, CreateSeqStmt) || IsA(stmt, AlterSeqStmt) ||
+		IsA(stmt, CreateEnumStmt) || IsA(stmt, CreateDomainStmt) ||
+		IsA(stmt, AlterDomainStmt) || IsA(stmt, CompositeTypeStmt) ||
+		IsA(stmt, CreateSchemaStmt);
+
+	r->seen_dml |= dml;
+	r->seen_ddl |= ddl;
+	if ((dml || ddl) && r->seen_dml && r->seen_ddl && !r->mix_reported)
+	{
+		r->mix_reported = true;
+		pgr_emit(r, "statement.disallow-mix-ddl-dml", -1,
+				 "%s after %s in one script: run schema and data changes separately",
+				 dml ? "DML" : "DDL", dml ? "DDL" : "DML");
+	}
+}
+
+/* Runs the rules on one parsed statement. */
+static void
+check_stmt(pg_review *r, Node *stmt)
+{
+	if (pgr_rule(r, "migration.identifier-too-long"))
+		check_identifier_length(r);
+	track_mix(r, stmt);
+	switch (nodeTag(stmt))
+	{
+		case T_CreateStmt:
+			pgr_create_table(r, (CreateStmt *) stmt);
+			break;
+		case T_AlterTableStmt:
+			pgr_alter_table(r, (AlterTableStmt *) stmt);
+			break;
+		case T_IndexStmt:
+			pgr_create_index(r, (IndexStmt *) stmt);
+			break;
+		default:
+			pgr_check_stmt(r, stmt);
+			break;
+	}
+}
+
+/* Converts a caught error into a syntax-error finding at the error position. */
+static void
+report_error(pg_review *r, ErrorData *ed, bool parsed)
+{
+	size_t		off = 0;
+	size_t		n = strlen(r->stmt);
+
+	if (ed->cursorpos > 0)
+	{
+		/* cursorpos counts characters (1-based): walk them as bytes of the encoding */
+		int			chars = ed->cursorpos - 1;
+
+		while (chars > 0 && off < n)
+		{
+			off += pg_mblen(r->stmt + off);
+			chars--;
+		}
+		if (off > n)
+			off = n;
+	}
+	pgr_emit(r, BB_RULE_SYNTAX_ERROR, (int) off, "%s%s",
+			 parsed ? "cannot check this statement: " : "", ed->message ? ed->message : "error");
+}
+
+void
+bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
+{
+	pg_review	r;
+	bb_stmt_span *raw = NULL;
+	bb_stmt_span *spans;
+	int			nspans;
+	int			k;
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext script_cxt;
+	MemoryContext stmt_cxt;
+
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	r.script = script;
+	r.len = len;
+	script_cxt = AllocSetContextCreate(caller, "bb review script", ALLOCSET_DEFAULT_SIZES);
+	stmt_cxt = AllocSetContextCreate(script_cxt, "bb review statement", ALLOCSET_DEFAULT_SIZES);
+	r.script_cxt = script_cxt;
+	MemoryContextSwitchTo(script_cxt);
+	build_lines(&r);
+
+	nspans = bb_split(BB_DIALECT_POSTGRES, script, len, &raw);
+	if (nspans < 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
+	spans = palloc_extended(sizeof(bb_stmt_span) * (nspans + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (spans == NULL)
+	{
+		free(raw);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
+	}
+	if (nspans > 0)
+		memcpy(spans, raw, sizeof(bb_stmt_span) * nspans);
+	free(raw);
+
+	for (k = 0; k < nspans; k++)
+	{
+		bb_stmt_span *sp = &spans[k];
+		volatile bool parsed = false;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(stmt_cxt);
+		MemoryContextSwitchTo(stmt_cxt);
+		r.stmt_off = sp->start;
+		r.stmt = pnstrdup(script + sp->start, sp->end - sp->start);
+		if (sp->error != BB_SPLIT_OK)
+		{
+			pgr_emit(&r, BB_RULE_SYNTAX_ERROR, -1, "%s", bb_split_error_message(sp->error));
+			continue;
+		}
+		PG_TRY();
+		{
+			List	   *trees = raw_parser(r.stmt, RAW_PARSE_DEFAULT);
+			ListCell   *lc;
+
+			parsed = true;
+			foreach(lc, trees)
+				check_stmt(&r, ((RawStmt *) lfirst(lc))->stmt);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *ed;
+
+			MemoryContextSwitchTo(stmt_cxt);
+			ed = CopyErrorData();
+			/* cancels, shutdowns and lack of resources are not findings */
+			if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+				ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
+				PG_RE_THROW();
+			FlushErrorState();
+			report_error(&r, ed, parsed);
+		}
+		PG_END_TRY();
+	}
+
+	MemoryContextSwitchTo(script_cxt);
+	r.stmt_off = 0;
+	r.stmt = "";
+	pgr_finish_tables(&r);
+
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(script_cxt);
+}
