@@ -236,7 +236,7 @@ BEGIN
       HINT = 'Pass the SQL script to apply, e.g. bb.apply(''shop'', ''ALTER TABLE t ADD COLUMN c int'').';
   END IF;
   IF version IS NOT NULL AND (version !~ '\S' OR version ~ '[\r\n]' OR length(version) > 200) THEN
-    RAISE EXCEPTION 'invalid version "%"', version USING ERRCODE = 'invalid_parameter_value',
+    RAISE EXCEPTION 'invalid version %', quote_literal(version) USING ERRCODE = 'invalid_parameter_value',
       HINT = 'A version is one line of up to 200 characters, e.g. ''2026.11.25-01''; omit it for an unversioned change.';
   END IF;
 
@@ -258,7 +258,7 @@ BEGIN
         IF d.vanished_at IS NOT NULL THEN
           RAISE EXCEPTION 'database "%" has vanished from its instance', ref
             USING ERRCODE = 'undefined_object',
-                  HINT = format('bb.sync_instance() no longer found it (since %s).', d.vanished_at);
+                  HINT = 'bb.sync_instance() no longer finds it; see bb.databases.';
         END IF;
         dbs := dbs || d.id;
       ELSE
@@ -279,7 +279,7 @@ BEGIN
     RAISE EXCEPTION 'no target databases' USING ERRCODE = 'no_data_found',
       HINT = CASE WHEN targets IS NULL
                   THEN format('Project "%s" has no databases; add some with bb.assign_database().', project)
-                  ELSE 'The given groups match none of the project''s databases (see bb.database_groups and bb.databases).' END;
+                  ELSE 'The targets match none of the project''s databases (see bb.database_groups and bb.databases).' END;
   END IF;
 
   -- every target needs an environment (its own, or its instance's) to be planned into a stage

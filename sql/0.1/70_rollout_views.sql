@@ -139,3 +139,12 @@ COMMENT ON VIEW bb.changelog IS
 
 GRANT SELECT ON bb.issues, bb.tasks, bb.plan_checks, bb.changelog
   TO bytebase_admin, bytebase_approver, bytebase_developer;
+
+CREATE VIEW bb.approvals AS
+  SELECT a.issue_id AS issue, e.name AS stage, a.decision, a.comment, a.decided_by, a.decided_at
+    FROM bb.approval a
+    LEFT JOIN bb.stage s ON s.id = a.stage_id
+    LEFT JOIN bb.environment e ON e.id = s.environment_id
+   ORDER BY a.issue_id, a.decided_at, a.id;
+COMMENT ON VIEW bb.approvals IS 'Who approved or rejected which stage of an issue, when, and why.';
+GRANT SELECT ON bb.approvals TO bytebase_admin, bytebase_approver, bytebase_developer;
