@@ -20,8 +20,10 @@ typedef struct BBExecutorArgs
 #define BB_DUE_DRY_RUNS_SQL \
 	"SELECT c.task_id FROM bb.plan_check c WHERE c.kind = 'dry_run' AND c.status = 'pending' " \
 	"AND c.task_id IN (SELECT task_id FROM bb._due_plan_checks)"
+/* t.status is tested on t itself: a row locked after another executor's claim committed is
+ * re-checked in its new version (the view's own scan of bb.task is not re-checked). */
 #define BB_RUNNABLE_TASKS_SQL \
-	"SELECT t.id FROM bb.task t WHERE t.id IN (SELECT id FROM bb._runnable_tasks)"
+	"SELECT t.id FROM bb.task t WHERE t.status = 'pending' AND t.id IN (SELECT id FROM bb._runnable_tasks)"
 
 /* calls bb._refresh_issue(issue) (inside a wx transaction) */
 extern void bb_refresh_issue(int64 issue_id);

@@ -21,9 +21,14 @@ wait_control() {
 }
 
 # Fresh extension in the control database (every worker test is self-contained).
+# (DROP EXTENSION may deadlock with a worker's catalog query: the workers retry, so do we.)
 fresh_extension() {
-	ctl_psql -c "DROP EXTENSION IF EXISTS bytebase CASCADE" -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" \
-		-c "CREATE EXTENSION bytebase" >/dev/null 2>&1 || ctl_psql -c "CREATE EXTENSION bytebase"
+	local i
+	for ((i = 0; i < 10; i++)); do
+		ctl_psql -c "DROP EXTENSION IF EXISTS bytebase CASCADE" >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	ctl_psql -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" -c "CREATE EXTENSION bytebase" >/dev/null
 }
 
 # Drops and creates target PostgreSQL databases: recreate_target_dbs NAME...
@@ -106,7 +111,11 @@ crash_wait_running_task() {
 crash_verify() {
 	local issue=$1 d counts=""
 	ok "control cluster is back" wait_control
-	is "rollout finishes after recovery" "done" "$(ctl_psql -c "SELECT bb.wait($issue, '180 s')")"
+	local st; st=$(ctl_psql -c "SELECT bb.wait($issue, '180 s')")
+	is "rollout finishes after recovery" "done" "$st"
+	[ "$st" = done ] || ctl_psql -c "SELECT t.id, t.status, t.error, r.attempt, r.status, r.error FROM bb.task t
+	                                 LEFT JOIN bb.task_run r ON r.task_id = t.id WHERE t.issue_id = $issue ORDER BY 1, 4" | sed 's/^/#   /'
+	[ "$st" = done ] || ctl_psql -c "SELECT * FROM bb.plan_check_finding" | sed 's/^/#   /' 
 	for d in $CRASH_DBS; do counts="$counts$(target_psql "$d" -c "SELECT count(*) FROM counter") "; done
 	is "each target applied the change exactly once" "1 1 1 1 1 " "$counts"
 	is "every task is done" "5" "$(ctl_psql -c "SELECT count(*) FROM bb.task WHERE issue_id = $issue AND status = 'done'")"
