@@ -165,6 +165,18 @@ bb_tokenize(bb_dialect dialect, bb_cursor *cur, size_t start, size_t end,
 				in_exec_comment = 1;
 				continue;
 			}
+			if (dialect == BB_DIALECT_TIDB && i + 3 < end && s[i + 2] == 'T' && s[i + 3] == '!')
+			{
+				/* TiDB feature comment slash-star-T![clustered_index] ...: SQL for TiDB */
+				i += 4;
+				if (i < end && s[i] == '[')
+					while (i < end && s[i] != ']' && s[i] != '*')
+						i++;
+				if (i < end && s[i] == ']')
+					i++;
+				in_exec_comment = 1;
+				continue;
+			}
 			i += 2;
 			while (i < end && !(s[i] == '*' && i + 1 < end && s[i + 1] == '/'))
 				i++;

@@ -181,6 +181,8 @@ static const rcase cases[] = {
 	{TI, "tidb.auto-random-on-bigint-pk", "CREATE TABLE t (id int AUTO_RANDOM PRIMARY KEY);", 1, "CREATE TABLE t (id bigint AUTO_RANDOM(5) PRIMARY KEY);"},
 	{TI, "tidb.prefer-auto-random", "CREATE TABLE t (id bigint unsigned AUTO_INCREMENT PRIMARY KEY);", 1,
 	 "CREATE TABLE t (id bigint unsigned AUTO_INCREMENT, PRIMARY KEY (id) NONCLUSTERED) SHARD_ROW_ID_BITS = 4;"},
+	{TI, "tidb.shard-row-id-bits-for-nonclustered", "CREATE TABLE t (id bigint, PRIMARY KEY (id) /*T![clustered_index] NONCLUSTERED */);", 1,
+	 "CREATE TABLE t (id bigint, PRIMARY KEY (id) /*T![clustered_index] CLUSTERED */);"},
 	{TI, "tidb.shard-row-id-bits-for-nonclustered", "CREATE TABLE t (id varchar(20), PRIMARY KEY (id) NONCLUSTERED);", 1,
 	 "CREATE TABLE t (id varchar(20), PRIMARY KEY (id) NONCLUSTERED) SHARD_ROW_ID_BITS = 4;"},
 	{TI, "tidb.pre-split-requires-shard", "CREATE TABLE t (a int) PRE_SPLIT_REGIONS = 2;", 1, "CREATE TABLE t (a int) SHARD_ROW_ID_BITS = 4 PRE_SPLIT_REGIONS = 2;"},
