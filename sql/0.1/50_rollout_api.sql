@@ -180,7 +180,7 @@ COMMENT ON FUNCTION bb._decision_stage(bigint, text) IS
 CREATE FUNCTION bb._notify_issue() RETURNS trigger
 LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM pg_notify('bytebase', json_build_object(
+  PERFORM pg_notify('bytebase', jsonb_build_object(
     'type', 'issue', 'id', NEW.id, 'status', NEW.status,
     'project', (SELECT p.name FROM bb.project p WHERE p.id = NEW.project_id))::text);
   RETURN NULL;
@@ -191,7 +191,7 @@ COMMENT ON FUNCTION bb._notify_issue() IS
 CREATE FUNCTION bb._notify_task() RETURNS trigger
 LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM pg_notify('bytebase', json_build_object(
+  PERFORM pg_notify('bytebase', jsonb_build_object(
     'type', 'task', 'id', NEW.id, 'issue', NEW.issue_id, 'status', NEW.status)::text);
   RETURN NULL;
 END $$;
@@ -493,8 +493,10 @@ BEGIN
     RAISE EXCEPTION 'bb.wait needs READ COMMITTED isolation' USING ERRCODE = 'object_not_in_prerequisite_state',
       HINT = 'In a REPEATABLE READ or SERIALIZABLE transaction the progress of the workers is never seen.';
   END IF;
-  IF (SELECT x.xmin::text FROM bb.issue x WHERE x.id = r.id)
-       = (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text THEN
+  -- created (not just updated) by this transaction: same start time and row version
+  IF r.created_at = transaction_timestamp()
+     AND (SELECT x.xmin::text FROM bb.issue x WHERE x.id = r.id)
+         = (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text THEN
     RAISE EXCEPTION 'issue % was created by this transaction, which has not committed yet', r.id
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'Commit first: the workers only see committed issues.';
