@@ -441,10 +441,10 @@ BEGIN
   END IF;
   PERFORM bb._refresh_issue(r.id);
   PERFORM bb._wake();
-  RETURN cardinality(ids);
+  RETURN (SELECT count(*) FROM bb.task t WHERE t.id = ANY (ids) AND t.status <> 'failed');
 END $$;
 COMMENT ON FUNCTION bb.retry(bigint) IS
-  'Re-queues the failed tasks of an issue (its creator or an admin); tasks failed by a plan check are checked again. Returns how many were re-queued.';
+  'Re-queues the failed tasks of an issue (its creator or an admin); tasks failed by a plan check are checked again. Returns how many were re-queued (a task whose check still fails stays failed).';
 
 CREATE FUNCTION bb.skip(task bigint, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
