@@ -42,7 +42,7 @@ BEGIN
   PERFORM bb._review_validate(rule, level, payload);
   INSERT INTO bb.review_policy AS p (environment_id, rule, level, payload, updated_by)
   VALUES (env, rule, level, payload, bb._caller())
-  ON CONFLICT (environment_id, rule) DO UPDATE
+  ON CONFLICT ON CONSTRAINT review_policy_pkey DO UPDATE
      SET level = EXCLUDED.level, payload = EXCLUDED.payload,
          updated_by = EXCLUDED.updated_by, updated_at = now();
 END $$;

@@ -211,43 +211,38 @@ pgr_in_list(const bb_payload *p, const char *s)
 pg_created_table *
 pgr_table(pg_review *r, const char *name)
 {
-	ListCell   *lc;
+	pg_created_table *t;
+	char		key[NAMEDATALEN * 2];
 
 	if (name == NULL)
 		return NULL;
-	foreach(lc, r->tables)
-	{
-		pg_created_table *t = lfirst(lc);
-
-		if (t->created && strcmp(t->name, name) == 0)
-			return t;
-	}
-	return NULL;
+	strlcpy(key, name, sizeof(key));
+	t = hash_search(r->table_hash, key, HASH_FIND, NULL);
+	return t && t->created ? t : NULL;
 }
 
 /* The script-wide entry of a table (created or altered here), made on demand. */
 pg_created_table *
 pgr_table_entry(pg_review *r, const char *name, const char *spelled, bool created)
 {
-	ListCell   *lc;
 	MemoryContext old;
 	pg_created_table *t;
+	char		key[NAMEDATALEN * 2];
+	bool		found;
 
-	foreach(lc, r->tables)
+	strlcpy(key, name, sizeof(key));
+	t = hash_search(r->table_hash, key, HASH_ENTER, &found);
+	if (found)
 	{
-		t = lfirst(lc);
-		if (strcmp(t->name, name) == 0)
+		if (created && !t->created)
 		{
-			if (created && !t->created)
-			{
-				t->created = true;
-				t->offset = r->stmt_off;
-			}
-			return t;
+			t->created = true;
+			t->offset = r->stmt_off;
 		}
+		return t;
 	}
 	old = MemoryContextSwitchTo(r->script_cxt);
-	t = palloc0(sizeof(pg_created_table));
+	memset(((char *) t) + sizeof(t->key), 0, sizeof(pg_created_table) - sizeof(t->key));
 	t->name = pstrdup(name);
 	t->spelled = pstrdup(spelled ? spelled : name);
 	t->created = created;
@@ -500,10 +495,13 @@ report_error(pg_review *r, ErrorData *ed, bool parsed)
 	size_t		off = 0;
 	size_t		n = strlen(r->stmt);
 
-	if (ed->cursorpos > 0)
+	/* under SPI (bb.lint is plpgsql) the error callback moves the position to internalpos */
+	int			pos = ed->cursorpos > 0 ? ed->cursorpos : ed->internalpos;
+
+	if (pos > 0)
 	{
-		/* cursorpos counts characters (1-based): walk them as bytes of the encoding */
-		int			chars = ed->cursorpos - 1;
+		/* the position counts characters (1-based): walk them as bytes of the encoding */
+		int			chars = pos - 1;
 
 		while (chars > 0 && off < n)
 		{
@@ -534,10 +532,21 @@ bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
 	r.script = script;
 	r.len = len;
 	script_cxt = AllocSetContextCreate(caller, "bb review script", ALLOCSET_DEFAULT_SIZES);
-	stmt_cxt = AllocSetContextCreate(script_cxt, "bb review statement", ALLOCSET_DEFAULT_SIZES);
+	/* a 64 kB block survives each reset: parsing a statement rarely needs more */
+	stmt_cxt = AllocSetContextCreate(script_cxt, "bb review statement", 64 * 1024, 64 * 1024,
+									 ALLOCSET_DEFAULT_MAXSIZE);
 	r.script_cxt = script_cxt;
 	MemoryContextSwitchTo(script_cxt);
 	build_lines(&r);
+	{
+		HASHCTL		hc;
+
+		memset(&hc, 0, sizeof(hc));
+		hc.keysize = NAMEDATALEN * 2;
+		hc.entrysize = sizeof(pg_created_table);
+		hc.hcxt = script_cxt;
+		r.table_hash = hash_create("bb review tables", 256, &hc, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
 
 	nspans = bb_split(BB_DIALECT_POSTGRES, script, len, &raw);
 	if (nspans < 0)

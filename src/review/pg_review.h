@@ -9,13 +9,16 @@
 
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
+#include "utils/hsearch.h"
 
 #include "review/review.h"
 
 /* A table created in the script, for checks made at the end of the script. */
 typedef struct pg_created_table
 {
-	char	   *name;			/* folded name (lookup key) */
+	char		key[NAMEDATALEN * 2];	/* hash key: the folded name (truncated) */
+	char	   *name;			/* folded name */
+	bool		altered;		/* an ALTER TABLE on it was seen */
 	bool		created;		/* created by this script (else only altered) */
 	bool		pk_unknown;		/* LIKE / INHERITS / PARTITION OF: cannot tell */
 	char	   *spelled;		/* as written */
@@ -56,8 +59,8 @@ typedef struct pg_review
 	bool		seen_ddl;
 	bool		seen_dml;
 	bool		mix_reported;
-	List	   *tables;			/* pg_created_table * */
-	List	   *altered;		/* char * names already ALTERed */
+	List	   *tables;			/* pg_created_table *, in order of appearance */
+	HTAB	   *table_hash;		/* the same, by folded name */
 } pg_review;
 
 /* pg_review.c */

@@ -388,22 +388,10 @@ pgr_alter_table(pg_review *r, AlterTableStmt *s)
 	if (s->objtype != OBJECT_TABLE)
 		return;
 	t = pgr_table_entry(r, rel, spelled, false);
-	foreach(lc, r->altered)
-	{
-		if (strcmp(lfirst(lc), rel) == 0)
-		{
-			pgr_emit(r, "statement.merge-alter-table", -1,
-					 "\"%s\" is already altered earlier in this script: merge the ALTER TABLE statements", spelled);
-			break;
-		}
-	}
-	if (lc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(r->script_cxt);
-
-		r->altered = lappend(r->altered, pstrdup(rel));
-		MemoryContextSwitchTo(old);
-	}
+	if (t->altered)
+		pgr_emit(r, "statement.merge-alter-table", -1,
+				 "\"%s\" is already altered earlier in this script: merge the ALTER TABLE statements", spelled);
+	t->altered = true;
 	pgr_lock_ddl(r, rel, -1);
 
 	foreach(lc, s->cmds)

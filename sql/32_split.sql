@@ -1,0 +1,57 @@
+-- 32_split: statement splitting, exact lines, and bad input that must give
+-- findings (never an exception, never a crash).
+SET client_min_messages = warning;
+\set SHOW_CONTEXT never
+DROP EXTENSION IF EXISTS bytebase CASCADE;
+CREATE EXTENSION bytebase;
+
+-- empty script, only comments
+SELECT count(*) FROM bb.lint('');
+SELECT count(*) FROM bb.lint(E'   -- nothing here\n/* nor /* here */ */\n');
+
+-- semicolons inside quotes, dollar quotes, E'' strings, nested comments and
+-- quoted identifiers do not split; each finding is on its statement's line
+SELECT line, rule FROM bb.lint($q$SELECT 'a;b' AS x;
+SELECT $tag$ ; $tag$;
+SELECT E'it\'s;'; /* c ; /* nested ; */ */
+UPDATE "we;ird" SET a = 1;
+  -- comment ;
+    DELETE FROM t
+    ;
+SELECT "a""b" FROM t WHERE a = 1; UPDATE t SET b = 2$q$);
+
+-- BEGIN ATOMIC bodies stay one statement
+SELECT line, rule FROM bb.lint($q$CREATE FUNCTION f() RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  SELECT 1;
+  SELECT CASE WHEN true THEN 2 END;
+END;
+DELETE FROM t;$q$);
+
+-- unterminated quote, dollar quote, comment: a finding at the statement's line
+SELECT * FROM bb.lint(E'SELECT 1;\nSELECT \'abc;\nSELECT 2;');
+SELECT * FROM bb.lint(E'SELECT 1;\n\nSELECT $x$ abc');
+SELECT * FROM bb.lint(E'UPDATE t SET a = 1 WHERE b = 2;\n/* open');
+SELECT * FROM bb.lint(E'SELECT "abc');
+
+-- a syntax error does not stop the review; its line is exact
+SELECT * FROM bb.lint(E'SELECT 1;\nCREATE TABLE x (\n  a bigint,\n  b in t\n);\nDELETE FROM t;');
+
+-- other dialects: unterminated constructs and DELIMITER misuse
+SELECT line, rule, message FROM bb.lint(E'SELECT 1;\nSELECT `abc', 'mysql') WHERE rule = 'syntax-error';
+SELECT line, rule, message FROM bb.lint(E'SELECT 1;\nDELIMITER\nSELECT 2;', 'mysql') WHERE rule = 'syntax-error';
+SELECT line, rule, message FROM bb.lint(E'SELECT 1;\n/* x', 'clickhouse') WHERE rule = 'syntax-error';
+SELECT line, rule, message FROM bb.lint(E'SELECT 1;\nSELECT $$ x', 'snowflake') WHERE rule = 'syntax-error';
+SELECT line, rule, message FROM bb.lint(E'SELECT 1;\nSELECT \'x', 'tidb') WHERE rule = 'syntax-error';
+
+-- control characters and other binary-looking text
+SELECT rule, count(*) FROM bb.lint(E'\x01\x02\x03 SELECT \x7f;\x1b[0m;\x08') GROUP BY rule;
+
+-- deeply nested parentheses: a finding, no stack overflow
+SELECT rule, left(message, 30) AS message
+  FROM bb.lint('SELECT ' || repeat('(', 100000) || '1' || repeat(')', 100000));
+SELECT rule, left(message, 30) AS message
+  FROM bb.lint('UPDATE t SET a = ' || repeat('(1+', 3000) || '1' || repeat(')', 3000) || ' WHERE b = 1');
+
+-- a 10 MB script
+SELECT count(*), min(line), max(line) FROM bb.lint(repeat(E'UPDATE t SET a = 1;\n', 500000));
