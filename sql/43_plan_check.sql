@@ -22,7 +22,9 @@ BEGIN
      WHERE p.environment = lint.environment AND p.level <> 'off'
        AND statement ~* 'update' AND statement !~* 'where'
     UNION ALL
-    SELECT 2, 'statement.select-star', 'warning', 'avoid SELECT *' WHERE statement ~* 'select \*';
+    SELECT 2, 'statement.select-star', 'warning', 'avoid SELECT *' WHERE statement ~* 'select \*'
+    UNION ALL
+    SELECT 1, 'syntax-error', 'error', 'syntax error at or near "CREAT"' WHERE statement ~ '^CREAT ';
 END $$;
 
 CREATE FUNCTION pg_temp.finish(db text, iss bigint, st text) RETURNS text LANGUAGE plpgsql AS $$
@@ -91,6 +93,10 @@ SELECT bb.apply('shop', 'SELECT crash()', targets => '{my-dev/shop}') AS issue \
 SELECT database, "check", status, message FROM bb.plan_checks WHERE issue = :issue;
 SELECT database, status, blocked_by FROM bb.tasks WHERE issue = :issue;
 SELECT count(*) AS runnable FROM bb._runnable_tasks WHERE issue_id = :issue;
+-- the review's syntax errors do not block: the target server judges syntax (dry run, run)
+SELECT bb.apply('shop', 'CREAT TABLE x ()', targets => '{pg-prod/shop}') AS issue \gset
+SELECT database, "check", status, rule, level FROM bb.plan_checks WHERE issue = :issue;
+SELECT database, status, blocked_by FROM bb.tasks WHERE issue = :issue;
 -- a dry run that cannot run in a transaction gives a warning; the task runs
 SELECT bb.apply('shop', 'CREATE INDEX CONCURRENTLY i ON t (c)', targets => '{pg-dev/shop}') AS issue \gset
 SELECT bb._finish_plan_check(pg_temp.task(:issue, 'pg-dev/shop'), 'dry_run', 'done',

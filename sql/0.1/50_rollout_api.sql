@@ -435,7 +435,7 @@ BEGIN
   END IF;
   -- tasks that a plan check failed are checked again, the others just run again
   rechecks := ARRAY(SELECT DISTINCT f.task_id FROM bb.plan_check_finding f
-                     WHERE f.task_id = ANY (ids) AND f.level = 'error');
+                     WHERE f.task_id = ANY (ids) AND f.blocking);
   IF cardinality(rechecks) > 0 THEN
     PERFORM bb._run_checks(r.id, rechecks);
   END IF;

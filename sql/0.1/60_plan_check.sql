@@ -7,7 +7,8 @@
 --   dry_run  PostgreSQL targets only, created 'pending' by the same functions (unless the
 --            setting bytebase.dry_run is off) and run by the workers.
 --
--- Blocking: a task with an error-level finding does not run: the check marks it 'failed' with
+-- Blocking: a task with an error-level finding (but for the review's 'syntax-error', which the
+-- target server judges in the dry run or the run itself) does not run: the check marks it 'failed' with
 -- error 'review: ...' / 'dry run: ...' (so bb.wait settles and later stages never start).
 -- bb.recheck(issue) (after a policy change) or bb.retry(issue) checks it again; bb.cancel
 -- drops it.  Warnings never block.  A task is not runnable while one of its checks is
@@ -54,11 +55,14 @@ CREATE TABLE bb.plan_check_finding (
   rule     text NOT NULL,
   level    text NOT NULL CHECK (level IN ('error', 'warning', 'info')),
   message  text NOT NULL,
+  -- errors block, except the review's syntax errors: the target server judges syntax (its
+  -- version may accept what the control server's parser does not); its error fails the task
+  blocking boolean GENERATED ALWAYS AS (level = 'error' AND rule <> 'syntax-error') STORED,
   FOREIGN KEY (task_id, kind) REFERENCES bb.plan_check ON DELETE CASCADE
 );
 COMMENT ON TABLE bb.plan_check_finding IS
   'What a plan check found for a task; an error-level finding blocks the task, warnings never do.';
-CREATE INDEX plan_check_finding_task ON bb.plan_check_finding (task_id, level);
+CREATE INDEX plan_check_finding_task ON bb.plan_check_finding (task_id) WHERE blocking;
 
 SELECT pg_catalog.pg_extension_config_dump('bb.plan_check', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.plan_check_finding', '');
@@ -87,7 +91,7 @@ BEGIN
                             ORDER BY x.kind DESC, x.line NULLS FIRST, x.id))[1]
                  || CASE WHEN count(*) > 1 THEN format(' (and %s more)', count(*) - 1) ELSE '' END AS summary
             FROM bb.plan_check_finding x
-           WHERE x.task_id = ANY (tasks) AND x.level = 'error'
+           WHERE x.task_id = ANY (tasks) AND x.blocking
            GROUP BY x.task_id) f
    WHERE t.id = f.task_id AND t.status IN ('pending', 'pending_approval');
   GET DIAGNOSTICS n = ROW_COUNT;
@@ -216,7 +220,7 @@ BEGIN
                 WHERE t.issue_id = r.id
                   AND (t.status IN ('pending', 'pending_approval')
                        OR (t.status = 'failed' AND EXISTS (SELECT 1 FROM bb.plan_check_finding f
-                                                            WHERE f.task_id = t.id AND f.level = 'error')))
+                                                            WHERE f.task_id = t.id AND f.blocking)))
                 ORDER BY t.id FOR NO KEY UPDATE);
   IF cardinality(ids) = 0 THEN
     RAISE EXCEPTION 'issue % has no task left to check', r.id USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -32,11 +32,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp A
       'approval of stage ' || (SELECT e.name FROM bb.stage s JOIN bb.environment e ON e.id = s.environment_id
                                 WHERE s.id = t.stage_id)
     WHEN t.status = 'failed' AND EXISTS (SELECT 1 FROM bb.plan_check_finding f
-                                          WHERE f.task_id = t.id AND f.level = 'error') THEN
+                                          WHERE f.task_id = t.id AND f.blocking) THEN
       (SELECT string_agg(format('%s: %s error%s', replace(f.kind, '_', ' '), f.n, CASE WHEN f.n > 1 THEN 's' ELSE '' END),
                          ', ' ORDER BY f.kind DESC)
          FROM (SELECT x.kind, count(*) AS n FROM bb.plan_check_finding x
-                WHERE x.task_id = t.id AND x.level = 'error' GROUP BY x.kind) f)
+                WHERE x.task_id = t.id AND x.blocking GROUP BY x.kind) f)
     WHEN t.status = 'pending' THEN coalesce(
       (SELECT 'stage ' || e.name
          FROM bb.stage me
@@ -83,9 +83,9 @@ CREATE VIEW bb.issues AS
              count(*) FILTER (WHERE t.status = 'running') AS running,
              count(*) FILTER (WHERE t.status = 'canceled') AS canceled,
              (SELECT count(DISTINCT (f.line, f.rule, f.message)) FROM bb.plan_check_finding f JOIN bb.task x ON x.id = f.task_id
-               WHERE x.issue_id = i.id AND x.status = 'failed' AND f.kind = 'review' AND f.level = 'error') AS review_errors,
+               WHERE x.issue_id = i.id AND x.status = 'failed' AND f.kind = 'review' AND f.blocking) AS review_errors,
              (SELECT count(DISTINCT f.task_id) FROM bb.plan_check_finding f JOIN bb.task x ON x.id = f.task_id
-               WHERE x.issue_id = i.id AND x.status = 'failed' AND f.kind = 'dry_run' AND f.level = 'error') AS dry_run_failed,
+               WHERE x.issue_id = i.id AND x.status = 'failed' AND f.kind = 'dry_run' AND f.blocking) AS dry_run_failed,
              (SELECT count(*) FROM bb.plan_check c JOIN bb.task x ON x.id = c.task_id
                WHERE x.issue_id = i.id AND c.status IN ('pending', 'running')) AS dry_runs
         FROM bb.task t WHERE t.issue_id = i.id) n
