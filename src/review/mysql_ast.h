@@ -31,6 +31,7 @@ typedef struct mysql_column
 	char	   *name;
 	mysql_pos	pos;
 	char	   *type;			/* lower-case base type: "int", "varchar", ... */
+	char	   *type_full;		/* "varchar(20)", "int unsigned": for type-change checks */
 	long		length;			/* first type argument, -1 when none */
 	int			is_unsigned;
 	mysql_null_state null_state;

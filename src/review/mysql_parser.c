@@ -6,6 +6,7 @@
  * nesting is checked up front (MYSQL_MAX_DEPTH) and everything that walks
  * nested input is iterative, so deep input cannot overflow the stack.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,11 +359,38 @@ parse_reference(parser *p, char **ref_table, mysql_names *ref_cols, int *cascade
 	}
 }
 
+/* The written type (tokens [from, cursor)), lower-cased, blanks only
+ * between words: "int(11) unsigned", "varchar(20)", "enum('a','b')". */
+static void
+type_text(parser *p, mysql_column *c, int from)
+{
+	size_t		n = 1;
+	int			k;
+	char	   *s;
+
+	for (k = from; k < p->i; k++)
+		n += p->t[k].len + 1;
+	s = palloc0_(p, n);
+	n = 0;
+	for (k = from; k < p->i; k++)
+	{
+		size_t		j;
+
+		if (k > from && p->t[k].kind == BB_TOK_IDENT && p->t[k - 1].kind != BB_TOK_OP)
+			s[n++] = ' ';
+		for (j = 0; j < p->t[k].len; j++)
+			s[n++] = p->t[k].kind == BB_TOK_STRING ? p->t[k].p[j] : (char) tolower((unsigned char) p->t[k].p[j]);
+	}
+	s[n] = '\0';
+	c->type_full = s;
+}
+
 /* Type name, arguments and type attributes of a column. */
 static void
 parse_type(parser *p, mysql_column *c)
 {
 	const bb_token *t = peek(p, 0);
+	int			from = p->i;
 
 	if (t == NULL || t->kind != BB_TOK_IDENT)
 		fail(p, "expected a data type");
@@ -414,6 +442,7 @@ parse_type(parser *p, mysql_column *c)
 		else
 			break;
 	}
+	type_text(p, c, from);
 }
 
 /* A column definition after its name (shared by CREATE and ALTER). */

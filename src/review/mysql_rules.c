@@ -17,12 +17,14 @@ typedef struct cat_col
 {
 	char	   *name;
 	char	   *type;
+	char	   *type_full;
 	struct cat_col *next;
 } cat_col;
 
 typedef struct cat_index
 {
 	char	   *name;
+	int			btree;			/* not FULLTEXT/SPATIAL */
 	mysql_names cols;
 	struct cat_index *next;
 } cat_index;
@@ -147,7 +149,7 @@ cat_col_find(cat_table *t, const char *name)
 
 /* Records (or re-types) a column of a known table. */
 static void
-cat_col_set(review *r, cat_table *t, const char *name, const char *type)
+cat_col_set(review *r, cat_table *t, const char *name, const char *type, const char *type_full)
 {
 	cat_col    *c;
 
@@ -165,6 +167,8 @@ cat_col_set(review *r, cat_table *t, const char *name, const char *type)
 	}
 	if (type)
 		c->type = bb_arena_strndup(&r->cat, type, strlen(type));
+	if (type_full)
+		c->type_full = bb_arena_strndup(&r->cat, type_full, strlen(type_full));
 }
 
 static void
@@ -194,6 +198,7 @@ cat_index_add(review *r, cat_table *t, const mysql_index *ix)
 	if (ci == NULL)
 		return;
 	ci->name = ix->name ? bb_arena_strndup(&r->cat, ix->name, strlen(ix->name)) : NULL;
+	ci->btree = ix->kind != MYSQL_IDX_FULLTEXT && ix->kind != MYSQL_IDX_SPATIAL;
 	ci->cols.v = bb_arena_alloc(&r->cat, sizeof(char *) * (size_t) (ix->cols.n + 1));
 	if (ci->cols.v == NULL)
 		return;
@@ -440,8 +445,10 @@ check_index(review *r, const char *table, cat_table *ct, mysql_column *cols, con
 	{
 		cat_index  *ci;
 
+		int			btree = ix->kind != MYSQL_IDX_FULLTEXT && ix->kind != MYSQL_IDX_SPATIAL;
+
 		for (ci = ct->idx; ci; ci = ci->next)
-			if (same_names(&ci->cols, &ix->cols))
+			if (ci->btree == btree && same_names(&ci->cols, &ix->cols))
 			{
 				x->emit(x, "index.no-duplicate-index", ix->pos.line, ix->pos.column,
 						"an index on the same columns of table \"%s\" already exists%s%s",
@@ -551,7 +558,7 @@ review_create_table(review *r, mysql_stmt *st)
 			nupd_now++;
 		if (c->auto_random)
 			has_auto_random = 1;
-		cat_col_set(r, ct, c->name, c->type);
+		cat_col_set(r, ct, c->name, c->type, c->type_full);
 		if (c->primary_key || c->unique_key)
 		{
 			mysql_index *inl = bb_arena_alloc(r->a, sizeof(mysql_index));
@@ -672,7 +679,7 @@ review_alter_table(review *r, mysql_stmt *st)
 				for (c = sp->cols; c; c = c->next)
 				{
 					check_column(r, st->table, c, c->primary_key);
-					cat_col_set(r, ct, c->name, c->type);
+					cat_col_set(r, ct, c->name, c->type, c->type_full);
 					if (c->primary_key)
 						adds_pk = 1;
 				}
@@ -688,20 +695,20 @@ review_alter_table(review *r, mysql_stmt *st)
 				old = (ct && ct->known) ? cat_col_find(ct, sp->name) : NULL;
 				if (on(r, "column.disallow-change-type"))
 				{
-					if (old && old->type && strcmp(old->type, c->type) != 0)
+					if (old && old->type_full && c->type_full && strcmp(old->type_full, c->type_full) != 0)
 						x->emit(x, "column.disallow-change-type", sp->pos.line, sp->pos.column,
-								"column \"%s\" changes type from %s to %s", sp->name, old->type, c->type);
+								"column \"%s\" changes type from %s to %s", sp->name, old->type_full, c->type_full);
 					else if (old == NULL)
 						x->emit(x, "column.disallow-change-type", sp->pos.line, sp->pos.column,
 								"column \"%s\" is redefined as %s; the review cannot see its current type, check it is unchanged",
-								sp->name, c->type);
+								sp->name, c->type_full ? c->type_full : c->type);
 				}
 				check_column(r, st->table, c, c->primary_key);
 				if (ct && ct->known)
 				{
 					if (sp->kind == MYSQL_ALTER_CHANGE_COLUMN)
 						cat_col_drop(ct, sp->name);
-					cat_col_set(r, ct, c->name, c->type);
+					cat_col_set(r, ct, c->name, c->type, c->type_full);
 				}
 				break;
 			case MYSQL_ALTER_DROP_COLUMN:
