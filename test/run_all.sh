@@ -22,7 +22,8 @@ export BB_RUN_DIR=${BB_RUN_DIR:-/tmp/bb-test-$BB_PORT_BASE}
 BB_TEST_TIMEOUT=${BB_TEST_TIMEOUT:-900}
 BB_REUSE_ENGINES=${BB_REUSE_ENGINES:-0}
 BB_ONLY=${BB_ONLY:-}
-ENGINES="bash $ROOT/test/lib/engines.sh"
+# The engines (fd 9, the run lock, is not passed on: servers must not hold it).
+engines() { bash "$ROOT/test/lib/engines.sh" "$@" 9>&-; }
 
 passed=0
 failed=0
@@ -37,7 +38,7 @@ fail_step() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
 # Stops the engines unless the caller wants to keep them for the next run.
 cleanup() {
 	if [ "$engines_up" = 1 ] && [ "$BB_REUSE_ENGINES" != 1 ]; then
-		$ENGINES stop || echo "warning: could not stop every engine in $BB_RUN_DIR" >&2
+		engines stop || echo "warning: could not stop every engine in $BB_RUN_DIR" >&2
 	fi
 	engines_up=0
 }
@@ -73,12 +74,20 @@ run_logged() {
 	local out=$1; shift
 	current_pid=$out.pid
 	rm -f "$out.rc" "$current_pid"
-	( setsid bash -c 'echo $$ >"$0"; exec "$@"' "$current_pid" "$@" </dev/null 2>&1; echo $? >"$out.rc" ) | tee "$out" &
+	( setsid bash -c 'echo $$ >"$0"; exec "$@"' "$current_pid" "$@" </dev/null 2>&1 9>&-; echo $? >"$out.rc" ) | tee "$out" &
 	wait $!
 	rc=$(cat "$out.rc" 2>/dev/null || echo 1)
 	rm -f "$out.rc" "$current_pid"
 	current_pid=""
 }
+
+# One run per port base at a time: a second one would wipe the first one's engines.
+exec 9>"$BB_RUN_DIR.lock"
+if ! flock -n 9; then
+	echo "another test/run_all.sh is using BB_PORT_BASE=$BB_PORT_BASE ($BB_RUN_DIR); set another BB_PORT_BASE" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 
 trap cleanup EXIT
 trap 'on_signal 130' INT
@@ -92,15 +101,15 @@ if ! make install >/dev/null; then fail_step "make install (needs root)"; finish
 # ---- engines
 section "engines ($BB_RUN_DIR)"
 if [ "$BB_REUSE_ENGINES" != 1 ]; then
-	$ENGINES stop >/dev/null 2>&1
+	engines stop >/dev/null 2>&1
 	if [ -e "$BB_RUN_DIR" ] && [ ! -f "$BB_RUN_DIR/.bb-run-dir" ]; then
 		fail_step "$BB_RUN_DIR exists and was not made by test/lib/engines.sh: not deleting it"; finish
 	fi
 	rm -rf "$BB_RUN_DIR"
 fi
 engines_up=1
-if ! $ENGINES start; then fail_step "engines start"; finish; fi
-if [ "$BB_REUSE_ENGINES" = 1 ] && ! $ENGINES restart-control; then fail_step "restart control cluster"; finish; fi
+if ! engines start; then fail_step "engines start"; finish; fi
+if [ "$BB_REUSE_ENGINES" = 1 ] && ! engines restart-control; then fail_step "restart control cluster"; finish; fi
 . "$BB_RUN_DIR/env.sh"
 CONTROL_LOG=$BB_RUN_DIR/control/server.log
 log_start=$(stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0)

@@ -58,6 +58,11 @@ wait_for() {
 	local i
 	for ((i = 0; i < BB_WAIT_SECONDS * 5; i++)); do
 		if "$@" >/dev/null 2>&1; then return 0; fi
+		# a server that already exited will not become ready: say so at once
+		if [ -n "${WAIT_PIDFILE:-}" ] && [ -f "$WAIT_PIDFILE" ] && ! kill -0 "$(cat "$WAIT_PIDFILE")" 2>/dev/null; then
+			log_tail "$logfile"
+			die "$what exited during start-up"
+		fi
 		sleep 0.2
 	done
 	log_tail "$logfile"
@@ -260,13 +265,12 @@ start_mariadb() {
 	if ! my_running; then
 		mkdir -p "$MY_DIR/tmp"
 		if [ "$(id -u)" = 0 ]; then chown mysql: "$MY_DIR/tmp"; fi
-		as_user mysql setsid /usr/sbin/mariadbd --no-defaults --datadir="$MY_DIR/data" \
+		spawn_as mysql "$MY_DIR/spawn.pid" "$MY_DIR/stdout.log" /usr/sbin/mariadbd --no-defaults --datadir="$MY_DIR/data" \
 			--port="$MYSQL_PORT" --bind-address=127.0.0.1 --socket="$MY_SOCK" --pid-file="$MY_PID" \
 			--log-error="$MY_DIR/error.log" --tmpdir="$MY_DIR/tmp" --skip-name-resolve \
 			--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --skip-log-bin \
-			--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-			</dev/null >>"$MY_DIR/stdout.log" 2>&1 &
-		wait_for MariaDB "$MY_DIR/error.log" my_root -e 'SELECT 1'
+			--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci
+		WAIT_PIDFILE=$MY_DIR/spawn.pid wait_for MariaDB "$MY_DIR/error.log" my_root -e 'SELECT 1'
 	fi
 	my_root <<EOF
 CREATE USER IF NOT EXISTS 'bbuser'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD';
@@ -390,10 +394,11 @@ start_clickhouse() {
 	local i
 	for ((i = 0; i < BB_WAIT_SECONDS * 5; i++)); do
 		ch_ready 2>/dev/null && return 0
+		if [ -f "$CH_PID" ] && ! kill -0 "$(cat "$CH_PID")" 2>/dev/null; then break; fi
 		sleep 0.2
 	done
 	log_tail "$CH_DIR/log/error.log"; log_tail "$CH_DIR/log/stdout.log"
-	die "ClickHouse did not answer SELECT 1 on http port $CH_HTTP_PORT within ${BB_WAIT_SECONDS}s"
+	die "ClickHouse did not answer SELECT 1 on http port $CH_HTTP_PORT (exited, or not within ${BB_WAIT_SECONDS}s)"
 }
 
 stop_clickhouse() {
