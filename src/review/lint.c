@@ -10,6 +10,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
@@ -43,6 +44,7 @@ typedef struct seq_finding
 {
 	bb_finding	f;
 	int			seq;
+	bool		dropped;		/* covered by a suppression comment */
 } seq_finding;
 
 /* ---- policy ------------------------------------------------------------ */
@@ -257,6 +259,7 @@ ctx_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column, const ch
 	sf->f.level = bb_level_name(e ? e->level : BB_LEVEL_WARNING);
 	sf->f.message = msg;
 	sf->seq = run->seq++;
+	sf->dropped = false;
 	run->findings = lappend(run->findings, sf);
 	MemoryContextSwitchTo(old);
 }
@@ -327,6 +330,45 @@ finding_cmp(const ListCell *a, const ListCell *b)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
+/* Marks the findings of a suppression's rules on lines [lo, hi] (findings sorted). */
+static void
+cover(lint_run *run, suppression *sup, int lo, int hi)
+{
+	int			n = list_length(run->findings);
+	int			a = 0;
+	int			b = n;
+
+	while (a < b)				/* first finding with line >= lo */
+	{
+		int			mid = a + (b - a) / 2;
+
+		if (((seq_finding *) list_nth(run->findings, mid))->f.line < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < n; a++)
+	{
+		seq_finding *sf = list_nth(run->findings, a);
+		ListCell   *rc;
+		ListCell   *uc;
+
+		if (sf->f.line > hi)
+			break;
+		if (sf->dropped)
+			continue;
+		forboth(rc, sup->rules, uc, sup->used)
+		{
+			if (strcmp(lfirst(rc), sf->f.rule) == 0)
+			{
+				lfirst_int(uc) = 1;
+				sf->dropped = true;
+				break;
+			}
+		}
+	}
+}
+
 /* Drops findings covered by suppressions; reports the suppressions that were unused. */
 static void
 apply_suppressions(lint_run *run, bb_review_ctx *ctx, bb_dialect dialect,
@@ -365,46 +407,39 @@ apply_suppressions(lint_run *run, bb_review_ctx *ctx, bb_dialect dialect,
 			line_starts[nlines++] = pos;
 		}
 
+		/* findings by line, so each covered line range is a binary search away */
+		list_sort(run->findings, finding_cmp);
 		foreach(lc, cs.found)
 		{
 			suppression *sup = lfirst(lc);
 			int			col;
+			int			lo = 0;
+			int			hi = nspans - 1;
 			int			k;
-			ListCell   *fc;
 
+			CHECK_FOR_INTERRUPTS();
 			bb_offset_position(line_starts, nlines, sup->offset, &sup->line, &col);
-			for (k = 0; k < nspans; k++)
+			/* the last statement starting on or before the next line ... */
+			while (lo <= hi)
+			{
+				int			mid = lo + (hi - lo) / 2;
+
+				if (spans[mid].line <= sup->line + 1)
+					lo = mid + 1;
+				else
+					hi = mid - 1;
+			}
+			/* ... and the ones before it that still reach the comment's line */
+			for (k = hi; k >= 0; k--)
 			{
 				int			first = spans[k].line;
 				int			last;
-				int			lo;
-				int			hi;
 
-				if (first > sup->line + 1)
-					break;
 				bb_offset_position(line_starts, nlines, spans[k].end, &last, &col);
-				if (!(first == sup->line + 1 || (first <= sup->line && sup->line <= last)))
-					continue;
-				lo = Min(first, sup->line);
-				hi = Max(last, sup->line);
-				foreach(fc, run->findings)
-				{
-					seq_finding *sf = lfirst(fc);
-					ListCell   *rc;
-					ListCell   *uc;
-
-					if (sf->f.line < lo || sf->f.line > hi || sf->f.rule == NULL)
-						continue;
-					forboth(rc, sup->rules, uc, sup->used)
-					{
-						if (strcmp(lfirst(rc), sf->f.rule) == 0)
-						{
-							lfirst_int(uc) = 1;
-							sf->f.rule = NULL;	/* dropped below */
-							break;
-						}
-					}
-				}
+				if (first != sup->line + 1 && last < sup->line)
+					break;
+				if (first == sup->line + 1 || first <= sup->line)
+					cover(run, sup, Min(first, sup->line), Max(last, sup->line));
 			}
 		}
 	}
@@ -414,12 +449,13 @@ apply_suppressions(lint_run *run, bb_review_ctx *ctx, bb_dialect dialect,
 	}
 	PG_END_TRY();
 
-	foreach(lc, run->findings)
 	{
-		seq_finding *sf = lfirst(lc);
+		List	   *kept = NIL;
 
-		if (sf->f.rule == NULL)
-			run->findings = foreach_delete_current(run->findings, lc);
+		foreach(lc, run->findings)
+			if (!((seq_finding *) lfirst(lc))->dropped)
+				kept = lappend(kept, lfirst(lc));
+		run->findings = kept;
 	}
 	foreach(lc, cs.found)
 	{

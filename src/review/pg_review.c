@@ -166,6 +166,22 @@ pgr_spelled(pg_review *r, int location, const char *folded)
 	return last;
 }
 
+/* Copies malloc'd text into palloc'd memory and frees the original (even when palloc fails). */
+static char *
+pstrdup_or_free(char *m)
+{
+	char	   *p = palloc_extended(strlen(m) + 1, MCXT_ALLOC_NO_OOM);
+
+	if (p == NULL)
+	{
+		free(m);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	strcpy(p, m);
+	free(m);
+	return p;
+}
+
 /* Applies a naming payload (format regex or template, max_length) to a name. */
 void
 pgr_check_naming(pg_review *r, const char *id, const bb_payload *p, const char *name,
@@ -179,16 +195,19 @@ pgr_check_naming(pg_review *r, const char *id, const bb_payload *p, const char *
 		return;
 	if (p->format && p->format[0])
 	{
-		pattern = bb_template_expand(p->format, keys, vals, nkeys);
-		if (pattern == NULL)
+		char	   *expanded = bb_template_expand(p->format, keys, vals, nkeys);
+
+		if (expanded == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		/* into palloc at once: nothing malloc'd may be live when an ERROR can happen */
+		pattern = pstrdup_or_free(expanded);
 		m = bb_regex_match(pattern, name);
 		if (m == 0)
 			pgr_emit(r, id, location, "%s%s\"%s\" does not match %s",
 					 what ? what : "", what ? " " : "", name, pattern);
 		else if (m < 0)
 			pgr_emit(r, id, location, "naming format %s does not compile", pattern);
-		free(pattern);
+		pfree(pattern);
 	}
 	if (p->max_length > 0 && strlen(name) > (size_t) p->max_length)
 		pgr_emit(r, id, location, "%s%s\"%s\" is longer than %d bytes",
