@@ -248,6 +248,7 @@ typedef struct body_state
 	int			nwords;			/* words seen in this statement */
 	int			is_create;		/* first word is CREATE */
 	int			routine;		/* a PROCEDURE/FUNCTION/TRIGGER/EVENT keyword was seen */
+	int			paren;			/* a '(' was seen (routine keywords come before any) */
 	int			prev_begin;		/* previous word was BEGIN (PostgreSQL: ATOMIC follows) */
 	int			pending_end;	/* MySQL: END seen, next word may be IF/LOOP/CASE ... */
 	long		depth;			/* open compound blocks */
@@ -282,8 +283,8 @@ body_word(const syntax *sx, body_state *b, const char *w, size_t n)
 		}
 		if (!b->routine)
 		{
-			if (word_is(w, n, "PROCEDURE") || word_is(w, n, "FUNCTION") ||
-				word_is(w, n, "TRIGGER") || word_is(w, n, "EVENT"))
+			if (!b->paren && (word_is(w, n, "PROCEDURE") || word_is(w, n, "FUNCTION") ||
+				word_is(w, n, "TRIGGER") || word_is(w, n, "EVENT")))
 				b->routine = 1;
 			return;
 		}
@@ -515,7 +516,11 @@ bb_split_ex(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
 				i++;
 		}
 		else
+		{
+			if (c == '(')
+				b.paren = 1;
 			i++;
+		}
 
 		if (bad)
 		{
