@@ -21,10 +21,10 @@
 const bb_rule_def bb_rules_snowflake[] = {
 	{"naming.table", SF_BIT, "naming",
 		"Table names match the format and length; unquoted names are matched upper-cased, as Snowflake stores them.",
-	WARN, ERR, BB_PAYLOAD_NAMING, NAMING("^[A-Z]+(_[A-Z0-9]+)*$", 255)},
+	WARN, ERR, BB_PAYLOAD_NAMING, NAMING("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$", 255)},
 	{"naming.column", SF_BIT, "naming",
 		"Column names match the format and length; unquoted names are matched upper-cased.",
-	WARN, ERR, BB_PAYLOAD_NAMING, NAMING("^[A-Z]+(_[A-Z0-9]+)*$", 255)},
+	WARN, ERR, BB_PAYLOAD_NAMING, NAMING("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$", 255)},
 	{"snowflake.identifier.quoted-case", SF_BIT, "naming",
 		"No quoted identifier with lower-case letters in DDL (\"myTable\" is case-sensitive and must be quoted forever).",
 	WARN, WARN, BB_PAYLOAD_NONE, NONE_PL},

@@ -20,11 +20,12 @@ for bin in "$HERE"/bin/fuzz_*; do
 	[ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	seeds="$HERE/corpus/${name#fuzz_}"
+	dict="$HERE/${name#fuzz_}.dict"
 	mkdir -p "$WORK/$name/corpus" "$WORK/$name/artifacts"
 	n=$((n + 1))
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$bin" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2560 -max_len=65536 \
-		-print_final_stats=1 -artifact_prefix="$WORK/$name/artifacts/" \
+		-print_final_stats=1 $( [ -f "$dict" ] && echo "-dict=$dict" ) -artifact_prefix="$WORK/$name/artifacts/" \
 		"$WORK/$name/corpus" $( [ -d "$seeds" ] && echo "$seeds" ) >"$WORK/$name/log" 2>&1
 	rc=$?
 	runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$WORK/$name/log" | grep -o '[0-9]*$' | tail -1)
