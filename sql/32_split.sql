@@ -53,5 +53,11 @@ SELECT rule, left(message, 30) AS message
 SELECT rule, left(message, 30) AS message
   FROM bb.lint('UPDATE t SET a = ' || repeat('(1+', 3000) || '1' || repeat(')', 3000) || ' WHERE b = 1');
 
+-- every engine survives garbage and deep nesting (findings vary by engine: count only)
+SELECT e AS engine,
+       (SELECT count(*) >= 0 FROM bb.lint(E'\x01\x02\x03 SELECT \x7f;\x1b[0m;\x08 \\ '' ` " # -- /*', e)) AS garbage_ok,
+       (SELECT count(*) >= 0 FROM bb.lint('SELECT ' || repeat('(', 100000) || '1' || repeat(')', 100000), e)) AS nesting_ok
+  FROM unnest(ARRAY['postgres', 'mysql', 'tidb', 'clickhouse', 'snowflake']) e;
+
 -- a 10 MB script
 SELECT count(*), min(line), max(line) FROM bb.lint(repeat(E'UPDATE t SET a = 1;\n', 500000));
