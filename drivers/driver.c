@@ -12,6 +12,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -160,6 +161,15 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+/* Process exit (also FATAL, e.g. pg_terminate_backend of an executor): close every
+ * connection, detached ones included, so a command still running is canceled remotely. */
+static void
+close_all_at_exit(int code, Datum arg)
+{
+	while (open_conns != NULL)
+		close_conn(open_conns);
+}
+
 /* Copies a string into the connection's context (NULL stays NULL). */
 static const char *
 copy_str(MemoryContext cxt, const char *s)
@@ -184,6 +194,7 @@ bb_connect(const BBConnInfo *info)
 	{
 		RegisterXactCallback(xact_callback, NULL);
 		RegisterSubXactCallback(subxact_callback, NULL);
+		before_shmem_exit(close_all_at_exit, (Datum) 0);
 		callbacks_registered = true;
 	}
 
