@@ -5,7 +5,8 @@
 --            engine, environment), once per (engine, environment) pair; skipped while bb.lint
 --            does not exist.  A lint that raises gives a 'failed' check (never blocks).
 --   dry_run  PostgreSQL targets only, created 'pending' by the same functions (unless the
---            setting bytebase.dry_run is off) and run by the workers.
+--            setting bytebase.dry_run is off) and run by the workers once the task's stage is
+--            the issue's current stage (bb._due_plan_checks).
 --
 -- Blocking: a task with an error-level finding (but for the review's 'syntax-error', which the
 -- target server judges in the dry run or the run itself) does not run: the check marks it 'failed' with
@@ -194,15 +195,21 @@ END $$;
 COMMENT ON FUNCTION bb._finish_plan_check(bigint, text, text, text, int, text, text) IS
   'Records the result of a plan check run by a worker; an error finding fails the task (it never runs).';
 
+-- Dry runs are due when their task's stage becomes the current one (before its approval, so
+-- that the approver sees them): a failure in dev never costs prod a dry run (nor its locks).
 CREATE VIEW bb._due_plan_checks AS
   SELECT c.task_id, t.issue_id, t.database_id, i.statement_hash
-    FROM bb.plan_check c
-    JOIN bb.task t ON t.id = c.task_id
-    JOIN bb.issue i ON i.id = t.issue_id
-   WHERE c.status = 'pending' AND c.kind = 'dry_run'
-     AND i.status = 'open' AND t.status IN ('pending', 'pending_approval');
+    FROM bb.issue i
+    CROSS JOIN LATERAL (
+      SELECT s.id FROM bb.stage s
+       WHERE s.issue_id = i.id
+         AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = s.id AND u.status NOT IN ('done', 'skipped'))
+       ORDER BY s.position LIMIT 1) cur
+    JOIN bb.task t ON t.stage_id = cur.id AND t.status IN ('pending', 'pending_approval')
+    JOIN bb.plan_check c ON c.task_id = t.id AND c.kind = 'dry_run' AND c.status = 'pending'
+   WHERE i.status = 'open';
 COMMENT ON VIEW bb._due_plan_checks IS
-  'Dry runs the workers should run now: pending checks of not-yet-started tasks of open issues.';
+  'Dry runs the workers should run now: pending checks of the not-yet-started tasks of the current stage of open issues.';
 
 CREATE FUNCTION bb.recheck(issue bigint) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$

@@ -87,7 +87,8 @@ CREATE VIEW bb.issues AS
              (SELECT count(DISTINCT f.task_id) FROM bb.plan_check_finding f JOIN bb.task x ON x.id = f.task_id
                WHERE x.issue_id = i.id AND x.status = 'failed' AND f.kind = 'dry_run' AND f.blocking) AS dry_run_failed,
              (SELECT count(*) FROM bb.plan_check c JOIN bb.task x ON x.id = c.task_id
-               WHERE x.issue_id = i.id AND c.status IN ('pending', 'running')) AS dry_runs
+               WHERE x.issue_id = i.id AND c.status = 'running')
+             + (SELECT count(*) FROM bb._due_plan_checks q WHERE q.issue_id = i.id) AS dry_runs
         FROM bb.task t WHERE t.issue_id = i.id) n
     CROSS JOIN LATERAL (
       SELECT bb._issue_state(i.id) AS state,
