@@ -169,7 +169,7 @@ ch_prepare(BBConn *conn, CURL *easy, const char *url, const char *body, ChBody *
 static char *
 ch_clean_error(const char *body, int *code)
 {
-	char	   *msg = bb_from_utf8(body, -1);
+	char	   *msg = bb_message_from_utf8(body);
 	char	   *p;
 
 	*code = 0;

@@ -494,6 +494,23 @@ bb_from_utf8(const char *s, int len)
 	return conv;
 }
 
+/* For remote messages: invalid UTF-8 must not hide the error, so bad bytes become '?'. */
+char *
+bb_message_from_utf8(const char *s)
+{
+	char	   *copy;
+
+	if (s == NULL)
+		return pstrdup("");
+	if (pg_verify_mbstr(PG_UTF8, s, strlen(s), true))
+		return bb_from_utf8(s, -1);
+	copy = pstrdup(s);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char) *p >= 0x80)
+			*p = '?';
+	return bb_from_utf8(copy, -1);
+}
+
 char *
 bb_clip_command(const char *sql)
 {

@@ -71,6 +71,9 @@ extern void bb_error_broken(BBConn *conn) pg_attribute_noreturn();
 /* Converts remote text (UTF-8) to the server encoding, validating it. */
 extern char *bb_from_utf8(const char *s, int len);
 
+/* Same for remote error messages, never failing: invalid bytes become '?'. */
+extern char *bb_message_from_utf8(const char *s);
+
 /* The command text clipped for messages (first 200 characters). */
 extern char *bb_clip_command(const char *sql);
 

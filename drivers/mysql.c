@@ -86,7 +86,7 @@ static void
 my_error(BBConn *conn, BBMy *my, bool connecting)
 {
 	unsigned int err = bbmy_errno(my);
-	char	   *msg = bb_from_utf8(bbmy_error(my), -1);
+	char	   *msg = bb_message_from_utf8(bbmy_error(my));
 
 	if (connecting)
 	{
