@@ -88,7 +88,8 @@ extern char *bb_server_version(BBConn *conn);
 
 /* Lets a connection outlive the current (sub)transaction (e.g. an executor that
  * commits between statements); the caller must then bb_close it itself, also
- * on ERROR (PG_TRY/PG_FINALLY). */
+ * on ERROR (PG_TRY/PG_FINALLY).  At process exit (even FATAL) every connection
+ * is closed and a command still running on it is canceled remotely. */
 extern void bb_conn_detach(BBConn *conn);
 
 /* Reads an instance's address from bb.instance and its credentials from the
