@@ -151,6 +151,15 @@ at_end(parser *p)
 	return p->i >= p->n;
 }
 
+/* MariaDB's IF [NOT] EXISTS before an object name. */
+static void
+accept_if_exists(parser *p)
+{
+	if (is_kw(p, "IF") && (bb_tok_kw(peek(p, 1), "EXISTS") ||
+						   (bb_tok_kw(peek(p, 1), "NOT") && bb_tok_kw(peek(p, 2), "EXISTS"))))
+		p->i += bb_tok_kw(peek(p, 1), "EXISTS") ? 2 : 3;
+}
+
 /* Text of the current token (unquoted), advancing past it. */
 static char *
 take_text(parser *p, int fold)
@@ -667,6 +676,7 @@ parse_index_def(parser *p, char *symbol, mysql_pos pos)
 		fail(p, "expected an index or constraint");
 
 	/* optional index name (the CONSTRAINT symbol is the fallback) */
+	accept_if_exists(p);
 	if (bb_tok_is_name(peek(p, 0)) && !is_kw(p, "USING") && !is_kw(p, "TYPE"))
 		ix->name = parse_name(p, NULL);
 	parse_index_options(p, ix);
@@ -956,12 +966,14 @@ parse_alter_spec(parser *p, mysql_stmt *st)
 		else if (accept_kw(p, "INDEX") || accept_kw(p, "KEY"))
 		{
 			sp->kind = MYSQL_ALTER_DROP_INDEX;
+			accept_if_exists(p);
 			sp->name = parse_name(p, NULL);
 		}
 		else if (accept_kw(p, "FOREIGN"))
 		{
 			expect_kw(p, "KEY");
 			sp->kind = MYSQL_ALTER_DROP_FOREIGN;
+			accept_if_exists(p);
 			sp->name = parse_name(p, NULL);
 		}
 		else if (accept_kw(p, "CHECK") || accept_kw(p, "CONSTRAINT") || accept_kw(p, "PARTITION"))
@@ -986,6 +998,7 @@ parse_alter_spec(parser *p, mysql_stmt *st)
 		char	   *name;
 
 		accept_kw(p, "COLUMN");
+		accept_if_exists(p);
 		pos = here(p);
 		name = parse_name(p, NULL);
 		sp->kind = MYSQL_ALTER_MODIFY_COLUMN;
@@ -998,6 +1011,7 @@ parse_alter_spec(parser *p, mysql_stmt *st)
 		char	   *name;
 
 		accept_kw(p, "COLUMN");
+		accept_if_exists(p);
 		sp->kind = MYSQL_ALTER_CHANGE_COLUMN;
 		sp->name = parse_name(p, NULL);
 		pos = here(p);
@@ -1326,6 +1340,7 @@ parse_statement(parser *p, mysql_stmt *st)
 			expect_kw(p, "INDEX");
 			st->kind = MYSQL_STMT_CREATE_INDEX;
 			ix->pos = pos;
+			accept_if_exists(p);
 			ix->name = parse_name(p, NULL);
 			parse_index_options(p, ix);
 			expect_kw(p, "ON");
@@ -1390,6 +1405,7 @@ parse_statement(parser *p, mysql_stmt *st)
 		{
 			st->kind = MYSQL_STMT_DROP_INDEX;
 			st->index = palloc0_(p, sizeof(mysql_index));
+			accept_if_exists(p);
 			st->index->name = parse_name(p, NULL);
 			expect_kw(p, "ON");
 			st->table = parse_name(p, &st->table_pos);

@@ -200,6 +200,8 @@ static const rcase cases[] = {
 	{0, NULL, NULL, 0, NULL}
 };
 
+#include "mysql_valid.inc"
+
 static const bb_payload two_rows = {NULL, 0, 2, NULL, 0, NULL};
 
 /* Every rule of a table has at least one case. */
@@ -393,6 +395,11 @@ special_cases(void)
 		"DROP INDEX old, RENAME INDEX x TO y, ALTER COLUMN a SET DEFAULT 1, ALTER COLUMN b DROP DEFAULT, "
 		"RENAME TO t2, ALGORITHM=INPLACE, LOCK=NONE;");
 	ok(count("syntax-error", 0) == 0, "MySQL: a multi-spec ALTER TABLE parses");
+
+	run(MY, mysql_valid_sql);
+	ok(count("syntax-error", 0) == 0, "MySQL: valid DDL/DML (MariaDB-executed, MariaDB/TiDB extensions) parses");
+	run(TI, mysql_valid_sql);
+	ok(count("syntax-error", 0) == 0, "TiDB: the same valid statements parse");
 
 	run(MY, "ALTER TABLE t ADD COLUMN a int BOGUS;");
 	ok(count("syntax-error", 1) == 1, "MySQL: an unknown column attribute is a syntax-error");
