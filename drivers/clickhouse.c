@@ -311,6 +311,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 	{
 		if (added)
 			curl_multi_remove_handle(st->multi, st->easy);
+		curl_easy_reset(st->easy);	/* drop pointers to this frame (body, errbuf); keeps the connection */
 		if (added && !finished && !connecting)
 			ch_cancel(conn);
 		conn->in_flight = false;
@@ -320,6 +321,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 	}
 	PG_END_TRY();
 	curl_multi_remove_handle(st->multi, st->easy);
+	curl_easy_reset(st->easy);
 	st->query_id[0] = '\0';
 
 	/* from here on only palloc'd copies are used, so the malloc'd body goes first */
