@@ -154,7 +154,7 @@ claim_task(void)
 	arg[0] = wx_itoa(MyProcPid);
 	if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED), "
 				"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = now(), "
-				"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id "
+				"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id AND t.status = 'pending' "
 				"      RETURNING t.id, t.attempts, t.issue_id), "
 				"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid) "
 				"      SELECT id, attempts, 'running', $1::int FROM u RETURNING id, task_id) "

@@ -13,11 +13,15 @@
 /* Created on first use in each target database; cheap no-op afterwards (no NOTICE). */
 static const char *const history_ddl =
 "DO $bbhist$ BEGIN IF to_regclass('bytebase.history') IS NULL THEN "
+"BEGIN "
 "CREATE SCHEMA IF NOT EXISTS bytebase; "
 "CREATE TABLE IF NOT EXISTS bytebase.history(task_id bigint, attempt int, "
 "control_system_identifier text, version text, checksum text, "
 "applied_at timestamptz DEFAULT now(), PRIMARY KEY (control_system_identifier, task_id)); "
 "COMMENT ON TABLE bytebase.history IS 'Changes applied by bytebase; written in the same transaction as the change.'; "
+/* another task of this database created it at the same moment: theirs will do */
+"EXCEPTION WHEN unique_violation OR duplicate_object OR duplicate_table OR duplicate_schema THEN NULL; "
+"END; "
 "END IF; END $bbhist$";
 
 /* The history row of this task; ON CONFLICT makes a second attempt find the first one's row. */

@@ -113,9 +113,6 @@ crash_verify() {
 	ok "control cluster is back" wait_control
 	local st; st=$(ctl_psql -c "SELECT bb.wait($issue, '180 s')")
 	is "rollout finishes after recovery" "done" "$st"
-	[ "$st" = done ] || ctl_psql -c "SELECT t.id, t.status, t.error, r.attempt, r.status, r.error FROM bb.task t
-	                                 LEFT JOIN bb.task_run r ON r.task_id = t.id WHERE t.issue_id = $issue ORDER BY 1, 4" | sed 's/^/#   /'
-	[ "$st" = done ] || ctl_psql -c "SELECT * FROM bb.plan_check_finding" | sed 's/^/#   /' 
 	for d in $CRASH_DBS; do counts="$counts$(target_psql "$d" -c "SELECT count(*) FROM counter") "; done
 	is "each target applied the change exactly once" "1 1 1 1 1 " "$counts"
 	is "every task is done" "5" "$(ctl_psql -c "SELECT count(*) FROM bb.task WHERE issue_id = $issue AND status = 'done'")"
@@ -125,4 +122,10 @@ crash_verify() {
 		"$(ctl_psql -c "SELECT count(*) FROM bb.task_run r JOIN bb.task t ON t.id = r.task_id WHERE t.issue_id = $issue AND r.status = 'running'")"
 	like "the interrupted attempt says so" "interrupted" \
 		"$(ctl_psql -c "SELECT string_agg(r.error, '; ') FROM bb.task_run r JOIN bb.task t ON t.id = r.task_id WHERE t.issue_id = $issue AND r.status = 'failed'")"
+	if [ "$_bb_failed" -gt 0 ]; then  # what happened, for the person reading the failure
+		ctl_psql -c "SELECT t.id, t.status, t.error, r.attempt, r.status, r.error, r.executor_pid, r.started_at::time,
+		                    r.finished_at::time FROM bb.task t LEFT JOIN bb.task_run r ON r.task_id = t.id
+		              WHERE t.issue_id = $issue ORDER BY 1, 4" | sed 's/^/#   /'
+		grep -E "bytebase|terminated|ready to accept" "$BB_RUN_DIR/control/server.log" | tail -30 | sed 's/^/#   log: /'
+	fi
 }
