@@ -66,6 +66,9 @@ bbmy_create(void)
 
 		mysql_options(my->mysql, MYSQL_OPT_LOCAL_INFILE, &off);
 	}
+	/* nor make us send the password in clear (mysql_clear_password, dialog) */
+	mysql_optionsv(my->mysql, MARIADB_OPT_RESTRICTED_AUTH,
+				   "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519");
 	return my;
 }
 
