@@ -107,12 +107,12 @@ perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
 	Listen => 5, ReuseAddr => 1) or die "listen: $!"; sleep 300' "$HOLE_PORT" &
 hole_pid=$!
 sleep 0.3
-t0=$(date +%s.%N)
+t0=$(date +%s%3N)
 out=$(ctl_err "SET bytebase.connect_timeout = '1s'; SELECT bb.sync_instance('my-hole');")
-t1=$(date +%s.%N)
+t1=$(date +%s%3N)
 like "server that never answers: connect timeout" '08001: could not connect to instance "my-hole": timeout expired' "$out"
-echo "# never-answering server failed after $(echo "$t1 - $t0" | bc) s (connect_timeout 1 s)"
-ok "connect timeout returns within 10 s" test "$(echo "$t1 - $t0 < 10" | bc)" = 1
+echo "# never-answering server failed after $((t1 - t0)) ms (connect_timeout 1 s)"
+ok "connect timeout returns within 10 s" test $((t1 - t0)) -lt 10000
 
 out=$(ctl_err "SET bytebase.statement_timeout = '1s'; SELECT bb.remote_query('my-t', 'bbt_shop', 'SELECT SLEEP(20)');")
 like "statement timeout: 57014 with a clear message" '57014: canceling statement due to bytebase.statement_timeout' "$out"
@@ -128,13 +128,13 @@ for _ in $(seq 50); do
 	[ "$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(60)'")" = 1 ] && break
 	sleep 0.1
 done
-t0=$(date +%s.%N)
+t0=$(date +%s%3N)
 ctl_psql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
              WHERE query LIKE '%remote_query(''my-t''%SLEEP(60)%' AND pid <> pg_backend_pid()" >/dev/null
 wait $bg
-t1=$(date +%s.%N)
-echo "# pg_cancel_backend -> backend free after $(echo "$t1 - $t0" | bc) s"
-ok "canceled backend returns within 10 s" test "$(echo "$t1 - $t0 < 10" | bc)" = 1
+t1=$(date +%s%3N)
+echo "# pg_cancel_backend -> backend free after $((t1 - t0)) ms"
+ok "canceled backend returns within 10 s" test $((t1 - t0)) -lt 10000
 like "cancel: user-request error" 'canceling statement due to user request' "$(cat "$out_file")"
 sleep 0.3
 is "cancel killed the remote query too" "0" \

@@ -106,12 +106,12 @@ perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
 	Listen => 5, ReuseAddr => 1) or die "listen: $!"; sleep 300' "$HOLE_PORT" &
 hole_pid=$!
 sleep 0.3
-t0=$(date +%s.%N)
+t0=$(date +%s%3N)
 out=$(ctl_err "SET bytebase.connect_timeout = '1s'; SELECT bb.sync_instance('ch-hole');")
-t1=$(date +%s.%N)
+t1=$(date +%s%3N)
 like "server that never answers: connect timeout" '08001: could not connect to instance "ch-hole": timeout expired' "$out"
-echo "# never-answering server failed after $(echo "$t1 - $t0" | bc) s (connect_timeout 1 s)"
-ok "connect timeout returns within 10 s" test "$(echo "$t1 - $t0 < 10" | bc)" = 1
+echo "# never-answering server failed after $((t1 - t0)) ms (connect_timeout 1 s)"
+ok "connect timeout returns within 10 s" test $((t1 - t0)) -lt 10000
 
 out=$(ctl_err "SET bytebase.statement_timeout = '1s'; SELECT bb.remote_query('ch-t', NULL, 'SELECT sleep(3)');")
 like "statement timeout: 57014 with a clear message" '57014: canceling statement due to bytebase.statement_timeout' "$out"
@@ -127,13 +127,13 @@ out_file=$BB_RUN_DIR/drivers_ch_cancel.out
 ( ctl_psql -c "SELECT bb.remote_query('ch-t', NULL, '$LONG')" >"$out_file" 2>&1 ) &
 bg=$!
 for _ in $(seq 50); do [ "$(ch_running "$LONG")" = 1 ] && break; sleep 0.1; done
-t0=$(date +%s.%N)
+t0=$(date +%s%3N)
 ctl_psql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
              WHERE query LIKE '%remote_query(''ch-t''%numbers(200000000000)%' AND pid <> pg_backend_pid()" >/dev/null
 wait $bg
-t1=$(date +%s.%N)
-echo "# pg_cancel_backend -> backend free after $(echo "$t1 - $t0" | bc) s"
-ok "canceled backend returns within 10 s" test "$(echo "$t1 - $t0 < 10" | bc)" = 1
+t1=$(date +%s%3N)
+echo "# pg_cancel_backend -> backend free after $((t1 - t0)) ms"
+ok "canceled backend returns within 10 s" test $((t1 - t0)) -lt 10000
 like "cancel: user-request error" 'canceling statement due to user request' "$(cat "$out_file")"
 for _ in $(seq 30); do [ "$(ch_running "$LONG")" = 0 ] && break; sleep 0.1; done
 is "cancel killed the remote query too" "0" "$(ch_running "$LONG")"
