@@ -83,6 +83,7 @@ merge_payload(lint_run *run, bb_payload *p, Jsonb *jb)
 	}
 }
 
+/* A policy row's level text as a bb_level (validated on write). */
 static bb_level
 parse_level(const char *s)
 {
@@ -180,6 +181,7 @@ load_policy(lint_run *run, bb_dialect dialect, const char *environment)
 
 /* ---- bb_review_ctx callbacks ----------------------------------------- */
 
+/* bb_review_ctx.rule: the payload of an enabled rule, NULL when off or unknown. */
 static const bb_payload *
 ctx_rule(bb_review_ctx *ctx, const char *rule_id)
 {
@@ -315,6 +317,7 @@ on_comment(void *arg, size_t start, size_t end)
 		cs->found = lappend(cs->found, sup);
 }
 
+/* Order of findings: line, rule, then emission order. */
 static int
 finding_cmp(const ListCell *a, const ListCell *b)
 {
@@ -496,6 +499,7 @@ split_only(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t le
 	PG_END_TRY();
 }
 
+/* Reviews a script under an environment's policy (see lint.h). */
 List *
 bb_review_script(const char *engine, const char *script, const char *environment)
 {

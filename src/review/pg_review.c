@@ -97,6 +97,7 @@ pgr_emit(pg_review *r, const char *id, int location, const char *fmt,...)
 	r->ctx->emit(r->ctx, id, line, column, "%s", buf);
 }
 
+/* Bytes of an unquoted identifier (PostgreSQL: letters, digits, _, $, non-ASCII). */
 static bool
 ident_byte(unsigned char c)
 {
@@ -345,6 +346,7 @@ volatile_walker(Node *node, void *context)
 	return raw_expression_tree_walker(node, volatile_walker, context);
 }
 
+/* Whether a default expression calls a volatile function (rewrites on ADD COLUMN). */
 bool
 pgr_is_volatile_expr(Node *expr)
 {
@@ -534,6 +536,7 @@ report_error(pg_review *r, ErrorData *ed, bool parsed)
 			 parsed ? "cannot check this statement: " : "", ed->message ? ed->message : "error");
 }
 
+/* The PostgreSQL checker: per statement a raw_parser call guarded by PG_TRY. */
 void
 bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
 {

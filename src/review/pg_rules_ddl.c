@@ -99,6 +99,7 @@ count_index(pg_review *r, pg_created_table *t, int location)
 	}
 }
 
+/* A column recorded for a table of this script, or NULL. */
 static pg_created_column *
 find_column(pg_created_table *t, const char *name)
 {
@@ -326,6 +327,7 @@ check_column(pg_review *r, pg_created_table *t, ColumnDef *cd, bool alter)
 	}
 }
 
+/* CREATE TABLE: naming, schema, partitions, columns, constraints, required columns. */
 void
 pgr_create_table(pg_review *r, CreateStmt *s)
 {
@@ -376,6 +378,7 @@ pgr_create_table(pg_review *r, CreateStmt *s)
 	}
 }
 
+/* ALTER TABLE: merge, lock timeout and one check per subcommand. */
 void
 pgr_alter_table(pg_review *r, AlterTableStmt *s)
 {
@@ -442,6 +445,7 @@ pgr_alter_table(pg_review *r, AlterTableStmt *s)
 	}
 }
 
+/* CREATE INDEX: concurrency, naming, key columns, access method, count per table. */
 void
 pgr_create_index(pg_review *r, IndexStmt *s)
 {

@@ -17,6 +17,7 @@ const_is_null(Node *n)
 	return n && IsA(n, A_Const) && ((A_Const *) n)->isnull;
 }
 
+/* Whether a constant is a string starting with % (LIKE that cannot use an index). */
 static bool
 const_leading_wildcard(Node *n)
 {
@@ -92,6 +93,7 @@ dml_walker(Node *node, void *context)
 	return raw_expression_tree_walker(node, dml_walker, context);
 }
 
+/* Runs the DML walker over a statement and its subqueries. */
 void
 pgr_walk_dml(pg_review *r, Node *node)
 {
@@ -105,6 +107,7 @@ last_name(List *names)
 	return names != NIL && IsA(llast(names), String) ? strVal(llast(names)) : "";
 }
 
+/* DROP INDEX / DROP TABLE / CASCADE rules. */
 static void
 check_drop(pg_review *r, DropStmt *s)
 {
@@ -141,6 +144,7 @@ check_drop(pg_review *r, DropStmt *s)
 	}
 }
 
+/* COMMENT ON TABLE/COLUMN: satisfies table.comment / column.comment, checks length. */
 static void
 check_comment(pg_review *r, CommentStmt *s)
 {
@@ -180,6 +184,7 @@ check_comment(pg_review *r, CommentStmt *s)
 	}
 }
 
+/* CREATE DATABASE encoding and collation allow lists. */
 static void
 check_createdb(pg_review *r, CreatedbStmt *s)
 {

@@ -33,6 +33,7 @@ all_tables(const bb_rule_def **tables)
 	return n;
 }
 
+/* Calls fn for every definition of every linked rule table. */
 void
 bb_visit_rules(bb_rule_visitor fn, void *arg)
 {
@@ -46,6 +47,7 @@ bb_visit_rules(bb_rule_visitor fn, void *arg)
 			fn(d, arg);
 }
 
+/* The rule tables that apply to one dialect: common, then its own (when linked). */
 int
 bb_rule_tables(bb_dialect dialect, const bb_rule_def **tables, int max)
 {
@@ -76,6 +78,7 @@ bb_rule_tables(bb_dialect dialect, const bb_rule_def **tables, int max)
 	return n;
 }
 
+/* Engine name -> dialect; a clear error for anything else. */
 bb_dialect
 bb_parse_engine(const char *engine)
 {
@@ -98,6 +101,7 @@ bb_parse_engine(const char *engine)
 	return BB_DIALECT_POSTGRES; /* not reached */
 }
 
+/* The level as users write it. */
 const char *
 bb_level_name(bb_level level)
 {
@@ -186,6 +190,7 @@ typedef struct catalog
 	int			cap;
 } catalog;
 
+/* Visitor: merges one definition into the catalog (same id: engines united). */
 static void
 collect_row(const bb_rule_def *def, void *arg)
 {

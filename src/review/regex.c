@@ -63,6 +63,7 @@ compiled(const char *pattern, int *status)
 	return &cache[victim].re;
 }
 
+/* Matches with a cached compiled pattern (see review.h). */
 int
 bb_regex_match(const char *pattern, const char *subject)
 {
@@ -74,6 +75,7 @@ bb_regex_match(const char *pattern, const char *subject)
 	return regexec(re, subject, 0, NULL, 0) == 0 ? 1 : 0;
 }
 
+/* Compiles once without caching, to validate a policy (see review.h). */
 int
 bb_regex_check(const char *pattern, char *err, size_t errlen)
 {
@@ -90,6 +92,7 @@ bb_regex_check(const char *pattern, char *err, size_t errlen)
 	return -1;
 }
 
+/* Substitutes {{key}} templates into a naming format (see review.h). */
 char *
 bb_template_expand(const char *format, const char *const *keys,
 				   const char *const *values, int n)

@@ -98,6 +98,7 @@ push(spans *sp, size_t start, size_t end, bb_split_error err)
 	sp->n++;
 }
 
+/* Byte classes (ASCII only: every byte >= 0x80 may be part of an identifier). */
 static int
 is_space(unsigned char c)
 {
@@ -195,6 +196,7 @@ skip_block_comment(const char *s, size_t len, size_t i, int nested, int *bad)
 	return len;
 }
 
+/* Index of the next newline (a line comment's end), or len. */
 static size_t
 skip_to_eol(const char *s, size_t len, size_t i)
 {
@@ -372,6 +374,7 @@ number_lines(const char *s, spans *sp)
 	}
 }
 
+/* bb_split_ex without a comment callback. */
 int
 bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out)
 {
@@ -546,6 +549,7 @@ bb_split_ex(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
 	return sp.n;
 }
 
+/* The message a "syntax-error" finding gives for a splitter error. */
 const char *
 bb_split_error_message(bb_split_error error)
 {
