@@ -121,7 +121,7 @@ is "statement timeout canceled the remote query" "0" \
 out_file=$BB_RUN_DIR/drivers_pg_cancel.out
 ( ctl_psql -c "SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT pg_sleep(60)')" >"$out_file" 2>&1 ) &
 bg=$!
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")" = 1 ] && break
 	sleep 0.1
 done
@@ -140,7 +140,7 @@ is "cancel stopped the remote query too" "0" \
 # pg_terminate_backend: FATAL skips every PG_CATCH; closing the connection at exit cancels the query
 ( ctl_psql -c "SELECT bb.remote_query('pg-t', 'bbt_shop', 'SELECT pg_sleep(61)')" >/dev/null 2>&1 ) &
 bg=$!
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(61)'")" = 1 ] && break
 	sleep 0.1
 done

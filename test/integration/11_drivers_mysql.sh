@@ -124,7 +124,7 @@ is "statement timeout killed the remote query" "0" \
 out_file=$BB_RUN_DIR/drivers_my_cancel.out
 ( ctl_psql -c "SELECT bb.remote_query('my-t', 'bbt_shop', 'SELECT SLEEP(60)')" >"$out_file" 2>&1 ) &
 bg=$!
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	[ "$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(60)'")" = 1 ] && break
 	sleep 0.1
 done
@@ -143,7 +143,7 @@ is "cancel killed the remote query too" "0" \
 # pg_terminate_backend: FATAL skips every PG_CATCH; closing the connection at exit kills the query
 ( ctl_psql -c "SELECT bb.remote_query('my-t', 'bbt_shop', 'SELECT SLEEP(61)')" >/dev/null 2>&1 ) &
 bg=$!
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	[ "$(my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(61)'")" = 1 ] && break
 	sleep 0.1
 done

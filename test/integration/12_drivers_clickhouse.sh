@@ -126,7 +126,7 @@ is "statement timeout killed the remote query" "0" "$(ch_running "$LONG")"
 out_file=$BB_RUN_DIR/drivers_ch_cancel.out
 ( ctl_psql -c "SELECT bb.remote_query('ch-t', NULL, '$LONG')" >"$out_file" 2>&1 ) &
 bg=$!
-for _ in $(seq 50); do [ "$(ch_running "$LONG")" = 1 ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ "$(ch_running "$LONG")" = 1 ] && break; sleep 0.1; done
 t0=$(date +%s%3N)
 ctl_psql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
              WHERE query LIKE '%remote_query(''ch-t''%numbers(200000000000)%' AND pid <> pg_backend_pid()" >/dev/null
@@ -142,7 +142,7 @@ is "cancel killed the remote query too" "0" "$(ch_running "$LONG")"
 LONG2="SELECT sum(number) FROM numbers(300000000000)"
 ( ctl_psql -c "SELECT bb.remote_query('ch-t', NULL, '$LONG2')" >/dev/null 2>&1 ) &
 bg=$!
-for _ in $(seq 50); do [ "$(ch_running "$LONG2")" = 1 ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ "$(ch_running "$LONG2")" = 1 ] && break; sleep 0.1; done
 ctl_psql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
              WHERE query LIKE '%remote_query(''ch-t''%numbers(300000000000)%' AND pid <> pg_backend_pid()" >/dev/null
 wait $bg
