@@ -17,6 +17,7 @@ typedef struct mysql_names
 {
 	char	  **v;
 	int			n;
+	int			cap;
 } mysql_names;
 
 typedef enum mysql_null_state

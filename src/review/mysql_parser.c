@@ -16,6 +16,9 @@
 #include "mysql_ast.h"
 
 #define MYSQL_MAX_DEPTH 1000
+#define MYSQL_MAX_COLUMNS 4096		/* MySQL's own limit per table */
+#define MYSQL_MAX_KEY_PARTS 64		/* MySQL allows 16 */
+#define MYSQL_MAX_INDEXES 1024		/* MySQL allows 64 */
 
 typedef struct parser
 {
@@ -243,16 +246,21 @@ to_long(const char *s)
 	return s ? strtol(s, NULL, 0) : -1;
 }
 
-/* Appends a string to a name list. */
+/* Appends a string to a name list (capacity doubles: linear in total). */
 static void
 names_add(parser *p, mysql_names *l, char *s)
 {
-	char	  **nv = palloc0_(p, sizeof(char *) * (size_t) (l->n + 1));
+	if (l->n == l->cap)
+	{
+		int			ncap = l->cap ? l->cap * 2 : 8;
+		char	  **nv = palloc0_(p, sizeof(char *) * (size_t) ncap);
 
-	if (l->n > 0)
-		memcpy(nv, l->v, sizeof(char *) * (size_t) l->n);
-	nv[l->n++] = s;
-	l->v = nv;
+		if (l->n > 0)
+			memcpy(nv, l->v, sizeof(char *) * (size_t) l->n);
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = s;
 }
 
 /* ---- DML shape scanning -------------------------------------------------- */
@@ -328,6 +336,8 @@ parse_reference(parser *p, char **ref_table, mysql_names *ref_cols, int *cascade
 		p->i++;
 		while (!at_end(p) && !is_op(p, ")"))
 		{
+			if (ref_cols->n >= MYSQL_MAX_KEY_PARTS)
+				fail(p, "too many referenced columns");
 			if (bb_tok_is_name(peek(p, 0)))
 				names_add(p, ref_cols, take_text(p, 0));
 			skip_to_comma(p);
@@ -584,6 +594,8 @@ parse_key_parts(parser *p, mysql_names *cols)
 	expect_op(p, "(");
 	do
 	{
+		if (cols->n >= MYSQL_MAX_KEY_PARTS)
+			fail(p, "too many key parts (MySQL allows 16)");
 		if (is_op(p, "("))
 		{
 			skip_parens(p);
@@ -830,6 +842,7 @@ parse_create_table(parser *p, mysql_stmt *st)
 {
 	mysql_column **ctail = &st->cols;
 	mysql_index **itail = &st->indexes;
+	int			nelems = 0;
 
 	st->kind = MYSQL_STMT_CREATE_TABLE;
 	init_opts(&st->opts);
@@ -858,6 +871,8 @@ parse_create_table(parser *p, mysql_stmt *st)
 		p->i++;
 		do
 		{
+			if (++nelems > MYSQL_MAX_COLUMNS + MYSQL_MAX_INDEXES)
+				fail(p, "too many columns and indexes (MySQL allows 4096 columns, 64 indexes)");
 			if (at_constraint(p))
 			{
 				*itail = parse_constraint(p);
@@ -927,9 +942,12 @@ parse_alter_add(parser *p, mysql_alter_spec *sp)
 	if (accept_op(p, "("))
 	{
 		mysql_column **tail = &sp->cols;
+		int			ncols = 0;
 
 		do
 		{
+			if (++ncols > MYSQL_MAX_COLUMNS)
+				fail(p, "too many columns (MySQL allows 4096)");
 			mysql_pos	pos = here(p);
 			char	   *name = parse_name(p, NULL);
 
@@ -1122,6 +1140,7 @@ static void
 parse_alter_table(parser *p, mysql_stmt *st)
 {
 	mysql_alter_spec **tail = &st->specs;
+	int			nspecs = 0;
 
 	st->kind = MYSQL_STMT_ALTER_TABLE;
 	init_opts(&st->opts);
@@ -1130,6 +1149,8 @@ parse_alter_table(parser *p, mysql_stmt *st)
 		fail(p, "ALTER TABLE needs an action");
 	do
 	{
+		if (++nspecs > MYSQL_MAX_COLUMNS)
+			fail(p, "too many ALTER TABLE actions in one statement");
 		*tail = parse_alter_spec(p, st);
 		tail = &(*tail)->next;
 	} while (accept_op(p, ","));
@@ -1137,17 +1158,23 @@ parse_alter_table(parser *p, mysql_stmt *st)
 		fail(p, "unexpected token after an ALTER TABLE action");
 }
 
-/* Appends a table name and where it is written. */
+/* Appends a table name and where it is written (positions grow with the
+ * names: name_pos has room for names.cap entries). */
 static void
 names_add_pos(parser *p, mysql_stmt *st, char *n, mysql_pos pos)
 {
-	mysql_pos  *np = palloc0_(p, sizeof(mysql_pos) * (size_t) (st->names.n + 1));
+	int			oldcap = st->names.cap;
 
-	if (st->names.n > 0)
-		memcpy(np, st->name_pos, sizeof(mysql_pos) * (size_t) st->names.n);
-	np[st->names.n] = pos;
-	st->name_pos = np;
 	names_add(p, &st->names, n);
+	if (st->names.cap != oldcap)
+	{
+		mysql_pos  *np = palloc0_(p, sizeof(mysql_pos) * (size_t) st->names.cap);
+
+		if (st->names.n > 1)
+			memcpy(np, st->name_pos, sizeof(mysql_pos) * (size_t) (st->names.n - 1));
+		st->name_pos = np;
+	}
+	st->name_pos[st->names.n - 1] = pos;
 }
 
 /* A comma-separated list of table names (DROP TABLE). */

@@ -12,13 +12,21 @@
 #include "mysql_ast.h"
 
 #define CAT_BUCKETS 4096
+#define COL_BUCKETS 65536
+#define CAT_MAX_COLUMNS 4096		/* MySQL's limit: more are not tracked */
+#define CAT_MAX_INDEXES 1024
+
+typedef struct cat_table cat_table;
 
 typedef struct cat_col
 {
 	char	   *name;
 	char	   *type;
 	char	   *type_full;
-	struct cat_col *next;
+	cat_table  *table;
+	int			dropped;		/* dropped/renamed: left in place, never matched */
+	struct cat_col *next;		/* the table's columns */
+	struct cat_col *hnext;		/* hash chain */
 } cat_col;
 
 typedef struct cat_index
@@ -29,16 +37,18 @@ typedef struct cat_index
 	struct cat_index *next;
 } cat_index;
 
-typedef struct cat_table
+struct cat_table
 {
 	char	   *name;
 	int			known;			/* columns come from a CREATE TABLE in the script */
 	int			touched_line;	/* line of the CREATE/ALTER that last changed it */
 	int			nindex;
+	int			ncols;			/* tracked columns */
+	int			nstored;		/* tracked indexes */
 	cat_col    *cols;
 	cat_index  *idx;
 	struct cat_table *next;
-} cat_table;
+};
 
 typedef struct review
 {
@@ -47,6 +57,7 @@ typedef struct review
 	bb_arena	cat;			/* script lifetime */
 	bb_arena   *a;				/* the current statement's arena */
 	cat_table  *buckets[CAT_BUCKETS];
+	cat_col    *colhash[COL_BUCKETS];	/* (table, column) -> column */
 } review;
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -136,13 +147,27 @@ cat_get(review *r, const char *name, int create)
 	return t;
 }
 
+/* Bucket of a (table, column name) pair; names compare case-insensitively. */
+static unsigned
+col_hash(const cat_table *t, const char *name)
+{
+	unsigned	h = (unsigned) ((size_t) t >> 4) * 2654435761u;
+
+	for (; *name; name++)
+		h = h * 33 + (unsigned) (*name | 0x20);
+	return h % COL_BUCKETS;
+}
+
+/* A live column of a table, in constant time. */
 static cat_col *
-cat_col_find(cat_table *t, const char *name)
+cat_col_find(review *r, cat_table *t, const char *name)
 {
 	cat_col    *c;
 
-	for (c = t ? t->cols : NULL; c; c = c->next)
-		if (strcasecmp(c->name, name) == 0)
+	if (t == NULL || name == NULL)
+		return NULL;
+	for (c = r->colhash[col_hash(t, name)]; c; c = c->hnext)
+		if (c->table == t && !c->dropped && strcasecmp(c->name, name) == 0)
 			return c;
 	return NULL;
 }
@@ -152,18 +177,28 @@ static void
 cat_col_set(review *r, cat_table *t, const char *name, const char *type, const char *type_full)
 {
 	cat_col    *c;
+	unsigned	h;
 
 	if (t == NULL || !t->known || name == NULL)
 		return;
-	c = cat_col_find(t, name);
+	c = cat_col_find(r, t, name);
 	if (c == NULL)
 	{
+		if (t->ncols >= CAT_MAX_COLUMNS)
+			return;
 		c = bb_arena_alloc(&r->cat, sizeof(cat_col));
 		if (c == NULL)
 			return;
 		c->name = bb_arena_strndup(&r->cat, name, strlen(name));
+		if (c->name == NULL)
+			return;
+		t->ncols++;
+		c->table = t;
 		c->next = t->cols;
 		t->cols = c;
+		h = col_hash(t, name);
+		c->hnext = r->colhash[h];
+		r->colhash[h] = c;
 	}
 	if (type)
 		c->type = bb_arena_strndup(&r->cat, type, strlen(type));
@@ -171,17 +206,17 @@ cat_col_set(review *r, cat_table *t, const char *name, const char *type, const c
 		c->type_full = bb_arena_strndup(&r->cat, type_full, strlen(type_full));
 }
 
+/* Forgets a column (DROP, CHANGE, RENAME). */
 static void
-cat_col_drop(cat_table *t, const char *name)
+cat_col_drop(review *r, cat_table *t, const char *name)
 {
-	cat_col   **pp;
+	cat_col    *c = cat_col_find(r, t, name);
 
-	for (pp = t ? &t->cols : NULL; pp && *pp; pp = &(*pp)->next)
-		if (strcasecmp((*pp)->name, name) == 0)
-		{
-			*pp = (*pp)->next;
-			return;
-		}
+	if (c)
+	{
+		c->dropped = 1;
+		t->ncols--;
+	}
 }
 
 /* Records an index (its columns) of a table. */
@@ -194,6 +229,9 @@ cat_index_add(review *r, cat_table *t, const mysql_index *ix)
 	if (t == NULL || ix->kind == MYSQL_IDX_CHECK)
 		return;
 	t->nindex++;
+	if (t->nstored >= CAT_MAX_INDEXES)
+		return;
+	t->nstored++;
 	ci = bb_arena_alloc(&r->cat, sizeof(cat_index));
 	if (ci == NULL)
 		return;
@@ -226,18 +264,23 @@ same_names(const mysql_names *a, const mysql_names *b)
 	return 1;
 }
 
-/* Type of a column: from this statement's definitions, else the catalog. */
+/* Type of a column: from the catalog when the table is known (the statement's
+ * own columns are already recorded there), else this statement's columns. */
 static const char *
-col_type(mysql_column *cols, cat_table *t, const char *name)
+col_type(review *r, mysql_column *cols, cat_table *t, const char *name)
 {
 	mysql_column *c;
 	cat_col    *cc;
 
+	if (t && t->known)
+	{
+		cc = cat_col_find(r, t, name);
+		return cc ? cc->type : NULL;
+	}
 	for (c = cols; c; c = c->next)
 		if (strcasecmp(c->name, name) == 0)
 			return c->type;
-	cc = cat_col_find(t, name);
-	return cc ? cc->type : NULL;
+	return NULL;
 }
 
 /* ---- naming --------------------------------------------------------------- */
@@ -417,7 +460,7 @@ check_index(review *r, const char *table, cat_table *ct, mysql_column *cols, con
 	if (on(r, "index.type-no-blob") && ix->kind != MYSQL_IDX_FULLTEXT && ix->kind != MYSQL_IDX_FOREIGN)
 		for (i = 0; i < ix->cols.n; i++)
 		{
-			const char *t = col_type(cols, ct, ix->cols.v[i]);
+			const char *t = col_type(r, cols, ct, ix->cols.v[i]);
 
 			if (is_blob_type(t))
 				x->emit(x, "index.type-no-blob", ix->pos.line, ix->pos.column,
@@ -426,7 +469,7 @@ check_index(review *r, const char *table, cat_table *ct, mysql_column *cols, con
 	if ((pl = on(r, "index.primary-key-type-allowlist")) && ix->kind == MYSQL_IDX_PRIMARY)
 		for (i = 0; i < ix->cols.n; i++)
 		{
-			const char *t = col_type(cols, ct, ix->cols.v[i]);
+			const char *t = col_type(r, cols, ct, ix->cols.v[i]);
 
 			if (t && !bb_payload_has(pl, t))
 				x->emit(x, "index.primary-key-type-allowlist", ix->pos.line, ix->pos.column,
@@ -525,10 +568,16 @@ review_create_table(review *r, mysql_stmt *st)
 	ct = cat_get(r, st->table, 1);
 	if (ct)
 	{
+		cat_col    *oc;
+
+		for (oc = ct->cols; oc; oc = oc->next)
+			oc->dropped = 1;	/* re-created: forget the old columns */
 		ct->known = 1;
 		ct->cols = NULL;
 		ct->idx = NULL;
 		ct->nindex = 0;
+		ct->ncols = 0;
+		ct->nstored = 0;
 		touch_table(r, ct, st, 0);
 	}
 	for (ix = st->indexes; ix; ix = ix->next)
@@ -634,7 +683,7 @@ review_create_table(review *r, mysql_stmt *st)
 
 		if (pkix && pkix->cols.n == 1 && pkix->clustered != 2)
 		{
-			const char *t = col_type(st->cols, NULL, pkix->cols.v[0]);
+			const char *t = col_type(r, st->cols, NULL, pkix->cols.v[0]);
 
 			clustered_int = is_int_type(t);
 			for (c = st->cols; c; c = c->next)
@@ -692,7 +741,7 @@ review_alter_table(review *r, mysql_stmt *st)
 				if (sp->kind == MYSQL_ALTER_CHANGE_COLUMN && on(r, "column.disallow-change"))
 					x->emit(x, "column.disallow-change", sp->pos.line, sp->pos.column,
 							"CHANGE COLUMN \"%s\"; use RENAME COLUMN or MODIFY COLUMN", sp->name);
-				old = (ct && ct->known) ? cat_col_find(ct, sp->name) : NULL;
+				old = (ct && ct->known) ? cat_col_find(r, ct, sp->name) : NULL;
 				if (on(r, "column.disallow-change-type"))
 				{
 					if (old && old->type_full && c->type_full && strcmp(old->type_full, c->type_full) != 0)
@@ -707,7 +756,7 @@ review_alter_table(review *r, mysql_stmt *st)
 				if (ct && ct->known)
 				{
 					if (sp->kind == MYSQL_ALTER_CHANGE_COLUMN)
-						cat_col_drop(ct, sp->name);
+						cat_col_drop(r, ct, sp->name);
 					cat_col_set(r, ct, c->name, c->type, c->type_full);
 				}
 				break;
@@ -731,15 +780,18 @@ review_alter_table(review *r, mysql_stmt *st)
 								found = 1;	/* report once */
 							}
 				}
-				cat_col_drop(ct, sp->name);
+				cat_col_drop(r, ct, sp->name);
 				break;
 			case MYSQL_ALTER_RENAME_COLUMN:
 				check_name(r, "naming.column", "column", sp->new_name, sp->pos, NULL);
 				if (ct && ct->known && sp->name && sp->new_name)
 				{
-					old = cat_col_find(ct, sp->name);
+					old = cat_col_find(r, ct, sp->name);
 					if (old)
-						old->name = bb_arena_strndup(&r->cat, sp->new_name, strlen(sp->new_name));
+					{
+						cat_col_drop(r, ct, sp->name);
+						cat_col_set(r, ct, sp->new_name, old->type, old->type_full);
+					}
 				}
 				break;
 			case MYSQL_ALTER_ADD_INDEX:
