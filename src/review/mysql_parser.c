@@ -946,11 +946,12 @@ parse_alter_add(parser *p, mysql_alter_spec *sp)
 
 		do
 		{
+			mysql_pos	pos = here(p);
+			char	   *name;
+
 			if (++ncols > MYSQL_MAX_COLUMNS)
 				fail(p, "too many columns (MySQL allows 4096)");
-			mysql_pos	pos = here(p);
-			char	   *name = parse_name(p, NULL);
-
+			name = parse_name(p, NULL);
 			*tail = parse_column_def(p, name, pos, 0);
 			tail = &(*tail)->next;
 		} while (accept_op(p, ","));
