@@ -28,6 +28,20 @@ BEGIN ATOMIC
 END;
 DELETE FROM t;$q$);
 
+-- the splitter itself, per dialect: line and column (bytes) of each statement's first token
+SELECT * FROM bb.split_statements($q$  SELECT 1; SELECT 'it''s;' ;
+/* a /* nested; */ comment */ SELECT E'\';', "x;y", $f$;$f$, $1 FROM t;;
+CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;
+SELECT 2 -- trailing; comment
+$q$);
+SELECT * FROM bb.split_statements(E'DELIMITER //\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\nEND//\nDELIMITER ;\n  SELECT `a;b` # c\n; /*!40101 SET x=1 */;\n'
+  'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN IF 1 THEN SET @a = 1; END IF; END;\n'
+  'SELECT "x;\\"y" -- c\n, 1;--not a comment;\nCREATE TABLE t (event int, begin int);', 'mysql');
+SELECT * FROM bb.split_statements(E'DELIMITER\nSELECT 1;\nDELIMITER a b\nSELECT 2;', 'tidb');
+SELECT * FROM bb.split_statements(E'SELECT \'a\\\';\' FROM t; -- c;\nALTER TABLE t DELETE WHERE `x;` = "y;";\n/* c; */ SELECT 1', 'clickhouse');
+SELECT * FROM bb.split_statements(E'CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$;\n// c;\nSELECT \'a;\', "b;" FROM t; -- c;\nSELECT 3', 'snowflake');
+SELECT * FROM bb.split_statements('SELECT 1', 'oracle');
+
 -- unterminated quote, dollar quote, comment: a finding at the statement's line
 SELECT * FROM bb.lint(E'SELECT 1;\nSELECT \'abc;\nSELECT 2;');
 SELECT * FROM bb.lint(E'SELECT 1;\n\nSELECT $x$ abc');

@@ -79,3 +79,19 @@ COMMENT ON FUNCTION bb.lint(text, text, text) IS
 
 REVOKE ALL ON FUNCTION bb._review_validate(text, text, jsonb),
                        bb._lint(text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION bb._split(statement text, engine text)
+RETURNS TABLE(line int, col int, sql text, error text)
+LANGUAGE c AS 'MODULE_PATHNAME', 'bb_split_statements';
+COMMENT ON FUNCTION bb._split(text, text) IS 'C side of bb.split_statements.';
+
+CREATE FUNCTION bb.split_statements(statement text, engine text DEFAULT 'postgres')
+RETURNS TABLE(line int, col int, sql text, error text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin', 'bytebase_approver');
+  RETURN QUERY SELECT * FROM bb._split(statement, engine);
+END $$;
+COMMENT ON FUNCTION bb.split_statements(text, text) IS
+  'The statements of a script as the review splits them: 1-based line and column (bytes) of each first token, its text (sql) without the terminator, and the splitter error (unterminated quote/comment, bad DELIMITER) if any.';
+REVOKE ALL ON FUNCTION bb._split(text, text) FROM PUBLIC;

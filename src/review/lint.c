@@ -603,3 +603,51 @@ bb_lint(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(bb_split_statements);
+
+/* bb._split(script, engine): the splitter's view of a script, for people and tests. */
+Datum
+bb_split_statements(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *script;
+	bb_dialect	dialect;
+	bb_stmt_span *spans = NULL;
+	int			n;
+	int			k;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("statement must not be NULL")));
+	dialect = bb_parse_engine(PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	script = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	InitMaterializedSRF(fcinfo, 0);
+	n = bb_split(dialect, script, strlen(script), &spans);
+	if (n < 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
+	PG_TRY();
+	{
+		for (k = 0; k < n; k++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {0};
+			char	   *text = pnstrdup(script + spans[k].start, spans[k].end - spans[k].start);
+
+			make_valid(text);	/* a span never cuts a character, but be safe */
+			values[0] = Int32GetDatum(spans[k].line);
+			values[1] = Int32GetDatum(spans[k].column);
+			values[2] = CStringGetTextDatum(text);
+			if (spans[k].error == BB_SPLIT_OK)
+				nulls[3] = true;
+			else
+				values[3] = CStringGetTextDatum(bb_split_error_message(spans[k].error));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	PG_FINALLY();
+	{
+		free(spans);
+	}
+	PG_END_TRY();
+	return (Datum) 0;
+}
