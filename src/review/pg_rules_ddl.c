@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/memutils.h"
@@ -346,6 +347,8 @@ pgr_create_table(pg_review *r, CreateStmt *s)
 		pgr_emit(r, "table.disallow-partition", rv->location, "table \"%s\" is partitioned", spelled);
 	if (s->partbound || s->inhRelations || s->ofTypename)
 		t->pk_unknown = true;
+	if (rv->relpersistence == RELPERSISTENCE_TEMP)
+		t->pk_unknown = true;	/* scratch tables need no primary key */
 
 	foreach(lc, s->tableElts)
 	{
