@@ -41,7 +41,7 @@ INSERT INTO rule_case VALUES
    'CREATE TABLE t (id bigint, CONSTRAINT pk_t_id PRIMARY KEY (id))'),
   ('statement.select.no-select-all',
    'SELECT * FROM t WHERE a = 1',
-   'SELECT a FROM t WHERE a = 1'),
+   'SELECT a FROM t WHERE EXISTS (SELECT * FROM u WHERE u.id = t.id)'),
   ('statement.where.require-update-delete',
    'DELETE FROM t',
    'DELETE FROM t WHERE a = 1'),

@@ -48,16 +48,35 @@ sorts_randomly(List *sortClause)
 	return false;
 }
 
+/* What the DML walker carries: the review, and the SELECT of an EXISTS (whose
+ * target list is never read, so "SELECT *" there is the idiom, not a smell). */
+typedef struct dml_walk
+{
+	pg_review  *r;
+	Node	   *exists_select;
+} dml_walk;
+
 /* Walker over a DML tree: SELECT *, leading-wildcard LIKE, "= NULL". */
 static bool
 dml_walker(Node *node, void *context)
 {
-	pg_review  *r = context;
+	dml_walk   *w = context;
+	pg_review  *r = w->r;
 
 	if (node == NULL)
 		return false;
 	check_stack_depth();
-	if (IsA(node, SelectStmt))
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXISTS_SUBLINK)
+	{
+		Node	   *saved = w->exists_select;
+		bool		res;
+
+		w->exists_select = ((SubLink *) node)->subselect;
+		res = raw_expression_tree_walker(node, dml_walker, context);
+		w->exists_select = saved;
+		return res;
+	}
+	if (IsA(node, SelectStmt) && node != w->exists_select)
 	{
 		ListCell   *lc;
 
@@ -97,7 +116,9 @@ dml_walker(Node *node, void *context)
 void
 pgr_walk_dml(pg_review *r, Node *node)
 {
-	dml_walker(node, r);
+	dml_walk	w = {r, NULL};
+
+	dml_walker(node, &w);
 }
 
 /* Last name of a qualified name list. */
