@@ -80,6 +80,13 @@ SELECT bb.cancel(:issue);
 SELECT pg_temp.runnable(:issue), bb._issue_state(:issue);
 ROLLBACK;
 
+-- after the finishing commit, the lock-free refresh settles the issue as well
+BEGIN;
+SELECT bb.apply('shop', 'SELECT 1', targets => '{my-dev/shop}') AS issue \gset
+UPDATE bb.task SET status = 'done' WHERE issue_id = :issue;
+SELECT bb._refresh_issue(:issue, after_commit => true) AS settled, bb._refresh_issue(:issue, true) AS again;
+ROLLBACK;
+
 -- the views are readable by every bytebase role; the workers' view is not
 SET ROLE regress_bb_carol;
 SELECT count(*) FROM bb.issues;

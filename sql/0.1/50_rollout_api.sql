@@ -5,8 +5,12 @@
 --              FOR NO KEY UPDATE OF t SKIP LOCKED LIMIT n;   then status 'running', attempts + 1,
 --              started_at, a bb.task_run row; commit.  (NO KEY: task_run's foreign key keeps working.)
 --   * Finish:  UPDATE bb.task SET status = 'done' | 'failed', finished_at, error ...;
---              then, in the same transaction, SELECT bb._refresh_issue(issue_id).
---              Lock order everywhere: task rows first, then the issue row (_refresh_issue locks it).
+--              then, in the same transaction, SELECT bb._refresh_issue(issue_id) (locks the issue
+--              row until commit: correct, but finishers of one issue serialize on their commits).
+--              Faster alternative: commit the task first, then in a new transaction
+--              SELECT bb._refresh_issue(issue_id, after_commit => true) (read-only unless the
+--              status changes).  Launcher recovery refreshes issues whose finisher died in between.
+--              Lock order everywhere: task rows first, then the issue row.
 --   * Versions: a task of an issue with a version writes bb.changelog_entry (version, checksum =
 --              issue.statement_hash, status 'done'); if the unique index changelog_version_done says
 --              that version is already there with the same checksum, the task is 'skipped'
@@ -106,12 +110,22 @@ END $$;
 COMMENT ON FUNCTION bb._issue_state(bigint) IS
   'Derived issue state: done, failed, canceled, waiting_approval or running (open and progressing); NULL for an unknown issue.';
 
--- Called after every task status change, in the same transaction (workers and API):
--- stores the derived status on the issue; locks the issue row so concurrent finishers serialize.
-CREATE FUNCTION bb._refresh_issue(issue bigint) RETURNS text
+-- Called after every task status change (workers and API): stores the derived status on the issue.
+-- In the changing transaction (default) it locks the issue row first, so that concurrent
+-- finishers serialize and the last one sees the others' commits.  Called again after that
+-- commit, in a new transaction, with after_commit => true it only reads unless the status
+-- must change (then it locks and re-derives): every finisher's post-commit call sees its own
+-- commit, so the last one settles the issue without holding the lock across a commit.
+CREATE FUNCTION bb._refresh_issue(issue bigint, after_commit boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE old text; new text;
 BEGIN
+  IF after_commit THEN
+    SELECT i.status INTO old FROM bb.issue i WHERE i.id = _refresh_issue.issue;
+    IF NOT FOUND OR old = 'canceled' THEN RETURN old; END IF;
+    new := CASE bb._issue_state(issue) WHEN 'done' THEN 'done' WHEN 'failed' THEN 'failed' ELSE 'open' END;
+    IF new = old THEN RETURN old; END IF;
+  END IF;
   SELECT i.status INTO old FROM bb.issue i WHERE i.id = _refresh_issue.issue FOR NO KEY UPDATE;
   IF NOT FOUND THEN RETURN NULL; END IF;
   IF old = 'canceled' THEN RETURN old; END IF;
@@ -121,8 +135,8 @@ BEGIN
   END IF;
   RETURN new;
 END $$;
-COMMENT ON FUNCTION bb._refresh_issue(bigint) IS
-  'Sets the issue status from its tasks (done / failed / open; canceled stays). Call after each task status change, task rows locked first.';
+COMMENT ON FUNCTION bb._refresh_issue(bigint, boolean) IS
+  'Sets the issue status from its tasks (done / failed / open; canceled stays). Call after each task status change, task rows locked first; after_commit => true: the lock-free check after the change committed.';
 
 -- Pending work of an issue ends: pending tasks canceled, the issue canceled, running tasks
 -- stopped when the workers offer bb._cancel_running (else they finish on their own).
@@ -514,5 +528,5 @@ END $$;
 COMMENT ON FUNCTION bb.wait(bigint, interval) IS
   'Waits (interruptibly) until the issue settles: done, failed, canceled or waiting_approval; returns running when the timeout passes first.';
 
-REVOKE ALL ON FUNCTION bb._refresh_issue(bigint), bb._cancel_issue(bigint), bb._decision_stage(bigint, text)
+REVOKE ALL ON FUNCTION bb._refresh_issue(bigint, boolean), bb._cancel_issue(bigint), bb._decision_stage(bigint, text)
   FROM PUBLIC;
