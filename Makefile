@@ -18,12 +18,17 @@ REGRESS_OPTS   = --inputdir=. --use-existing
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/drivers -I$(shell $(PG_CONFIG) --includedir) \
               -I/usr/include/mariadb
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-              -Wno-sign-compare -Wno-clobbered $(if $(WERROR),-Werror) $(if $(ASSERTS),-DUSE_ASSERT_CHECKING)
+              -Wno-sign-compare -Wno-clobbered $(if $(WERROR),-Werror) $(if $(ASSERTS),-DUSE_ASSERT_CHECKING) \
+              -MMD -MP
 SHLIB_LINK  = -lpq -lmariadb -lcurl
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# objects are rebuilt when a header they include changes
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d)
 
 # regression tests run in the control database itself (bytebase.database)
 CONTRIB_TESTDB = $(or $(BB_REGRESS_DB),bbtest)
