@@ -119,6 +119,10 @@ SELECT * FROM bb.changelog;
 \endif
 EOF
 
+if [ -n "$(target -At -d shop_db -c "SELECT 1 FROM pg_tables WHERE tablename = 'coupon'")" ]; then
+	echo "the rollout reached the target: shop_db now has table coupon"
+fi
+
 say "connect"
 cat <<EOF
   $PSQL -h $CONTROL_SOCK -p $CONTROL_PORT -U postgres $CONTROL_DB
