@@ -569,7 +569,7 @@ bb_scan_queries(bb_arena *a, const bb_token *t, int n, int from,
 		}
 		if (bb_tok_kw(tk, "FROM"))
 		{
-			f->block->has_from = 1;
+			f->block->has_from = !bb_tok_kw(nx, "DUAL");	/* FROM DUAL reads no table */
 			f->in_list = 0;
 		}
 		else if (bb_tok_kw(tk, "WHERE") || bb_tok_kw(tk, "PREWHERE"))
