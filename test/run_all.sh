@@ -2,8 +2,8 @@
 # test/run_all.sh — the one test command: build, start the engines, run every test, print
 # "N passed, N failed" as the last line and exit non-zero when anything failed.
 #
-# Steps: make WERROR=1 && make install; test/lib/engines.sh start (stopped again on any exit);
-# make installcheck (pg_regress: each "... ok"/"... FAILED" line is one test); then, in this order,
+# Steps: install missing Debian packages (test/lib/engines.sh); make WERROR=1 && make install;
+# test/lib/engines.sh start (stopped again on any exit); make installcheck (pg_regress: each "... ok"/"... FAILED" line is one test); then, in this order,
 # every test/integration/*.sh, every test/suites/*.sh, every test/*/run_tests.sh and test/fuzz/run.sh
 # (each one's TAP "ok"/"not ok" lines are counted; a script that exits non-zero without a
 # "not ok" line counts as one failure, so does one that runs longer than BB_TEST_TIMEOUT seconds).
@@ -93,7 +93,11 @@ trap cleanup EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
-# ---- build
+# ---- packages (only when some are missing), then build
+section "packages"
+if ! engines install-packages; then fail_step "install Debian packages (needs root)"; finish; fi
+echo "all present: $(engines packages)"
+
 section "build"
 if ! make -j"$(nproc)" WERROR=1; then fail_step "build (make WERROR=1)"; finish; fi
 if ! make install >/dev/null; then fail_step "make install (needs root)"; finish; fi
