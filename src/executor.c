@@ -170,7 +170,9 @@ claim_task(void)
 	load_task(w);
 	bb_refresh_issue(w->issue_id);
 	slot_set(w->task_id, false);
+	bb_wake_enabled = false;	/* a claim makes nothing new runnable */
 	wx_commit();
+	bb_wake_enabled = true;
 	return w;
 }
 
@@ -276,7 +278,9 @@ record_progress(BBTaskWork *w)
 	a[0] = wx_itoa(w->run_id);
 	a[1] = wx_itoa(w->stmts_done);
 	wx_exec("UPDATE bb.task_run SET statements_done = $2::int WHERE id = $1::bigint", 2, a);
+	bb_wake_enabled = false;
 	wx_commit();
+	bb_wake_enabled = true;
 	wx_begin(psprintf("bytebase executor: task " INT64_FORMAT " on %s/%s", w->task_id, w->instance, w->database));
 }
 
@@ -419,6 +423,7 @@ bb_executor_main(Datum arg)
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		bb_wake_enabled = true;	/* in case an error skipped its reset */
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

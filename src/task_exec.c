@@ -152,7 +152,7 @@ bb_task_execute(BBTaskWork *w)
 	BBConnInfo *ci = bb_conninfo_for_instance(w->instance, w->database);
 	BBConn	   *volatile conn;
 	bool		is_pg = (ci->engine == BB_ENGINE_POSTGRES);
-	List	   *stmts = bb_task_split(w->body, !is_pg);
+	List	   *stmts = bb_task_split(w->body, w->engine);
 
 	w->affected = -1;
 	w->stmts_total = list_length(stmts);

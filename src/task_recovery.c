@@ -100,7 +100,7 @@ recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *
 	}
 	else
 	{
-		List	   *stmts = bb_task_split(body, true);
+		List	   *stmts = bb_task_split(body, engine);
 
 		error = psprintf("interrupted after statement %d of %d; verify on the target and bb.retry or bb.skip",
 						 stmts_done, list_length(stmts));

@@ -3,112 +3,41 @@
 
 #include <ctype.h>
 
+#include "review/review.h"
 #include "task_split.h"
 
-/* Length of a dollar-quote tag at s ("$tag$" or "$$"), 0 when s does not start one. */
-static int
-dollar_tag_len(const char *s)
+/* The review splitter's dialect for an engine name of bb.instance. */
+static bb_dialect
+engine_dialect(const char *engine)
 {
-	int			i = 1;
-
-	if (s[0] != '$')
-		return 0;
-	if (isdigit((unsigned char) s[1]))
-		return 0;
-	while (isalnum((unsigned char) s[i]) || s[i] == '_')
-		i++;
-	return s[i] == '$' ? i + 1 : 0;
+	if (engine == NULL)
+		return BB_DIALECT_POSTGRES;
+	if (strcmp(engine, "mysql") == 0)
+		return BB_DIALECT_MYSQL;
+	if (strcmp(engine, "tidb") == 0)
+		return BB_DIALECT_TIDB;
+	if (strcmp(engine, "clickhouse") == 0)
+		return BB_DIALECT_CLICKHOUSE;
+	if (strcmp(engine, "snowflake") == 0)
+		return BB_DIALECT_SNOWFLAKE;
+	return BB_DIALECT_POSTGRES;
 }
 
-/* Appends [start,end) when it holds more than whitespace and comments. */
-static List *
-add_stmt(List *out, const char *start, const char *end, bool has_token)
-{
-	if (!has_token)
-		return out;
-	while (start < end && isspace((unsigned char) *start))
-		start++;
-	while (end > start && isspace((unsigned char) end[-1]))
-		end--;
-	return lappend(out, pnstrdup(start, end - start));
-}
-
-/* One pass over the script tracking quotes and comments; ';' at top level ends a statement. */
+/* One splitter for review and execution; a broken quote still yields its statement (the
+ * target reports the syntax error with its own message). */
 List *
-bb_task_split(const char *script, bool mysql)
+bb_task_split(const char *script, const char *engine)
 {
+	bb_stmt_span *spans = NULL;
 	List	   *out = NIL;
-	const char *p = script;
-	const char *start = script;
-	bool		has_token = false;
+	int			n = bb_split(engine_dialect(engine), script, strlen(script), &spans);
 
-	while (*p)
-	{
-		if (*p == ';')
-		{
-			out = add_stmt(out, start, p, has_token);
-			start = ++p;
-			has_token = false;
-		}
-		else if ((p[0] == '-' && p[1] == '-') || (mysql && p[0] == '#'))
-		{
-			while (*p && *p != '\n')
-				p++;
-		}
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 1;
-
-			p += 2;
-			while (*p && depth > 0)
-			{
-				if (!mysql && p[0] == '/' && p[1] == '*')
-					depth++, p += 2;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p += 2;
-				else
-					p++;
-			}
-		}
-		else if (*p == '\'' || *p == '"' || (mysql && *p == '`'))
-		{
-			char		q = *p++;
-
-			has_token = true;
-			while (*p)
-			{
-				if (mysql && *p == '\\' && p[1])
-					p += 2;
-				else if (*p == q && p[1] == q)
-					p += 2;
-				else if (*p == q)
-				{
-					p++;
-					break;
-				}
-				else
-					p++;
-			}
-		}
-		else if (!mysql && *p == '$' && dollar_tag_len(p) > 0)
-		{
-			int			n = dollar_tag_len(p);
-			const char *close;
-			char	   *tag = pnstrdup(p, n);
-
-			has_token = true;
-			close = strstr(p + n, tag);
-			p = close ? close + n : p + strlen(p);
-			pfree(tag);
-		}
-		else
-		{
-			if (!isspace((unsigned char) *p))
-				has_token = true;
-			p++;
-		}
-	}
-	return add_stmt(out, start, p, has_token);
+	if (n < 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting a script")));
+	for (int i = 0; i < n; i++)
+		out = lappend(out, pnstrdup(script + spans[i].start, spans[i].end - spans[i].start));
+	free(spans);
+	return out;
 }
 
 /* Upper-cased leading words of a statement (comments skipped), at most max of them. */
@@ -185,7 +114,7 @@ bb_stmt_is_nontransactional(const char *stmt)
 bool
 bb_script_is_nontransactional(const char *script)
 {
-	List	   *stmts = bb_task_split(script, false);
+	List	   *stmts = bb_task_split(script, "postgres");
 	ListCell   *lc;
 	bool		res = false;
 

@@ -5,10 +5,9 @@
 #include "postgres.h"
 #include "nodes/pg_list.h"
 
-/* Statements of a script (palloc'd strings without the terminating ';');
- * mysql = MySQL/ClickHouse quoting (backticks, backslash escapes, '#' comments),
- * otherwise PostgreSQL quoting (dollar quotes, nested block comments). */
-extern List *bb_task_split(const char *script, bool mysql);
+/* Statements of a script in the engine's dialect (palloc'd strings without the terminator),
+ * cut by the review splitter (bb_split) so execution and review agree on statement numbers. */
+extern List *bb_task_split(const char *script, const char *engine);
 
 /* True when a PostgreSQL statement cannot run inside a transaction block
  * (CREATE INDEX CONCURRENTLY, VACUUM, CREATE DATABASE, ...). */

@@ -21,6 +21,7 @@ PG_FUNCTION_INFO_V1(bb_cancel_task);
 #define MAX_PENDING_CANCELS 256
 
 BBWorkerShmem *bb_worker_shmem = NULL;
+bool		bb_wake_enabled = true;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -96,7 +97,7 @@ wake_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 			for (int i = 0; i < n_pending_cancels; i++)
 				(void) bb_cancel_task_now(pending_cancels[i]);
-			if (wake_at_commit)
+			if (wake_at_commit && bb_wake_enabled)
 				bb_wake_workers();
 			wake_at_commit = false;
 			n_pending_cancels = 0;

@@ -43,6 +43,9 @@ extern void bb_worker_shmem_init(void);
 /* sets the launcher's and every executor's latch (work may be waiting) */
 extern void bb_wake_workers(void);
 
+/* false while an executor commits a claim or progress: nothing new became runnable */
+extern bool bb_wake_enabled;
+
 /* cancels (SIGINT) the executor running task_id, if any; true when one was signalled */
 extern bool bb_cancel_task_now(int64 task_id);
 
