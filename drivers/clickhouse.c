@@ -128,8 +128,9 @@ ch_url(BBConn *conn, const char *database)
 	bool		v6 = strchr(conn->info.host, ':') != NULL;
 
 	initStringInfo(&url);
-	appendStringInfo(&url, "http://%s%s%s:%d/?default_format=TabSeparatedWithNames&wait_end_of_query=1&query_id=%s",
-					 v6 ? "[" : "", conn->info.host, v6 ? "]" : "", conn->info.port, CH(conn)->query_id);
+	appendStringInfo(&url, "%s://%s%s%s:%d/?default_format=TabSeparatedWithNames&wait_end_of_query=1&query_id=%s",
+					 conn->tls ? "https" : "http", v6 ? "[" : "", conn->info.host, v6 ? "]" : "",
+					 conn->info.port, CH(conn)->query_id);
 	if (database != NULL)
 	{
 		char	   *esc = curl_easy_escape(CH(conn)->easy, database, 0);
@@ -150,7 +151,7 @@ ch_prepare(BBConn *conn, CURL *easy, const char *url, const char *body, ChBody *
 	curl_easy_reset(easy);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, conn->tls ? "https" : "http");
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, CH(conn)->headers);
 	curl_easy_setopt(easy, CURLOPT_POST, 1L);
@@ -232,7 +233,8 @@ ch_cancel(BBConn *conn)
 	if (easy == NULL)
 		return;
 	snprintf(sql, sizeof(sql), "KILL QUERY WHERE query_id = '%s' ASYNC", CH(conn)->query_id);
-	snprintf(url, sizeof(url), "http://%s%s%s:%d/", strchr(conn->info.host, ':') ? "[" : "",
+	snprintf(url, sizeof(url), "%s://%s%s%s:%d/", conn->tls ? "https" : "http",
+			 strchr(conn->info.host, ':') ? "[" : "",
 			 conn->info.host, strchr(conn->info.host, ':') ? "]" : "", conn->info.port);
 	ch_prepare(conn, easy, url, sql, &body, CH_KILL_TIMEOUT_MS, CH_KILL_TIMEOUT_MS, errbuf);
 	(void) curl_easy_perform(easy);
@@ -491,6 +493,7 @@ ch_connect(BBConn *conn)
 			elog(ERROR, "bytebase: curl_global_init failed");
 		curl_ready = true;
 	}
+	conn->tls = bb_instance_option_bool(conn, "tls");
 	st = MemoryContextAllocZero(conn->cxt, sizeof(ChState));
 	conn->state = st;			/* close frees the handles, also on ERROR */
 	st->easy = curl_easy_init();

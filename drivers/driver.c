@@ -14,6 +14,8 @@
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -475,6 +477,47 @@ bb_error_broken(BBConn *conn)
 			 errdetail("An earlier command on it was canceled, timed out or lost the connection."),
 			 errhint("Open a new connection.")));
 	pg_unreachable();
+}
+
+/* ---------------------------------------------------------------- instance options */
+
+/* An instance option (bb.instance.options) as text: strings as they are, booleans and
+ * numbers spelled out; NULL when absent or null. */
+char *
+bb_instance_option(BBConn *conn, const char *key)
+{
+	Jsonb	   *jb;
+	JsonbValue *v;
+
+	if (conn->info.options_json == NULL)
+		return NULL;
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(conn->info.options_json)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL);
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	if (v->type == jbvBool)
+		return pstrdup(v->val.boolean ? "true" : "false");
+	if (v->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	return NULL;
+}
+
+/* A boolean instance option ("tls": true); absent = false. */
+bool
+bb_instance_option_bool(BBConn *conn, const char *key)
+{
+	char	   *v = bb_instance_option(conn, key);
+	bool		result = false;
+
+	if (v != NULL && !parse_bool(v, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of instance \"%s\" must be a boolean", key, conn->info.instance)));
+	return result;
 }
 
 /* ---------------------------------------------------------------- text helpers */

@@ -39,6 +39,7 @@ struct BBConn
 	MemoryContext cxt;			/* holds this record, the copy and engine state */
 	void	   *state;			/* engine's own data (allocated in cxt or malloc'd) */
 	bool		broken;			/* a timeout/cancel left the session unusable */
+	bool		tls;			/* instance option "tls": encrypted connections only */
 	bool		in_flight;		/* a remote command is running: close cancels it first
 								 * (e.g. pg_terminate_backend: FATAL skips PG_CATCH) */
 	bool		fd_acquired;	/* holds one AcquireExternalFD() slot */
@@ -67,6 +68,13 @@ extern int	bb_wait_socket(int fd, int events, TimestampTz deadline, long max_wai
 extern void bb_error_connect_timeout(BBConn *conn) pg_attribute_noreturn();
 extern void bb_error_statement_timeout(BBConn *conn) pg_attribute_noreturn();
 extern void bb_error_broken(BBConn *conn) pg_attribute_noreturn();
+
+/* Instance options (bb.instance.options): "tls": true asks every engine for an encrypted
+ * connection (PostgreSQL sslmode=require unless "sslmode" is given; MySQL TLS with the
+ * server certificate verified; ClickHouse https, verified by libcurl); PostgreSQL also
+ * takes "sslmode". */
+extern char *bb_instance_option(BBConn *conn, const char *key);
+extern bool bb_instance_option_bool(BBConn *conn, const char *key);
 
 /* Converts remote text (UTF-8) to the server encoding, validating it. */
 extern char *bb_from_utf8(const char *s, int len);

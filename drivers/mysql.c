@@ -123,6 +123,8 @@ my_open(BBConn *conn, BBMy **out, const char *db, TimestampTz deadline, bool int
 	*out = my;
 	if (my == NULL)
 		return false;
+	if (conn->tls)
+		bbmy_require_tls(my);
 	status = bbmy_connect_start(my, conn->info.host, conn->info.port, conn->info.user,
 								conn->info.password, db);
 	if (status < 0)
@@ -137,6 +139,7 @@ my_connect(BBConn *conn)
 	MyState    *st = MemoryContextAllocZero(conn->cxt, sizeof(MyState));
 
 	conn->state = st;			/* from here on, close frees the handle, also on ERROR */
+	conn->tls = bb_instance_option_bool(conn, "tls");
 	if (!my_open(conn, &st->my, conn->info.database, bb_deadline_after(bb_connect_timeout_ms), true))
 	{
 		if (st->my == NULL)

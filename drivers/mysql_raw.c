@@ -88,6 +88,16 @@ bbmy_destroy(BBMy *my)
 	free(my);
 }
 
+void
+bbmy_require_tls(BBMy *my)
+{
+	my_bool		on = 1;
+
+	/* Connector/C 3.3 enforces TLS only together with certificate verification */
+	mysql_optionsv(my->mysql, MYSQL_OPT_SSL_ENFORCE, &on);
+	mysql_optionsv(my->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+}
+
 int
 bbmy_connect_start(BBMy *my, const char *host, int port, const char *user,
 				   const char *password, const char *db)

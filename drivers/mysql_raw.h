@@ -23,6 +23,9 @@ extern BBMy *bbmy_create(void);
 /* Frees the result, closes the connection, wipes and frees the copied strings. */
 extern void bbmy_destroy(BBMy *my);
 
+/* Requires TLS for the connection, the server certificate verified against the system CAs. */
+extern void bbmy_require_tls(BBMy *my);
+
 /* Connect: the strings are copied (libmariadb keeps the pointers until the end). */
 extern int	bbmy_connect_start(BBMy *my, const char *host, int port, const char *user,
 							   const char *password, const char *db);

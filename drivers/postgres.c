@@ -28,8 +28,9 @@ static void
 pg_connect(BBConn *conn)
 {
 	const BBConnInfo *info = &conn->info;
-	const char *keys[10];
-	const char *vals[10];
+	const char *keys[12];
+	const char *vals[12];
+	char	   *sslmode = bb_instance_option(conn, "sslmode");
 	char		port[16];
 	int			n = 0;
 	PGconn	   *volatile pg;
@@ -43,6 +44,10 @@ pg_connect(BBConn *conn)
 		keys[n] = "user", vals[n++] = info->user;
 	if (info->password)
 		keys[n] = "password", vals[n++] = info->password;
+	if (sslmode == NULL && bb_instance_option_bool(conn, "tls"))
+		sslmode = "require";
+	if (sslmode)
+		keys[n] = "sslmode", vals[n++] = sslmode;
 	keys[n] = "application_name", vals[n++] = "bytebase";
 	/* remote text arrives in our encoding, whatever the target's is */
 	keys[n] = "client_encoding", vals[n++] = GetDatabaseEncodingName();

@@ -126,6 +126,24 @@ is "names with a quote and a backslash sync on MySQL and ClickHouse" \
 	"1
 ch-s/bbt_we'ird\\x:ok:1,my-s/bbt_we'ird\\x:ok:1" "$(printf '%s\n' "$WEIRD_SQL" | ctl_psql 2>&1)"
 
+# ---- option "tls": every engine insists on an encrypted connection (the test servers offer none)
+ok "tls instances registered" ctl_psql -v pw="$TARGET_PG_PASSWORD" -v mpw="$MYSQL_PASSWORD" -v cpw="$CH_PASSWORD" <<EOF
+SELECT bb.add_instance('pg-tls', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', :'pw', options => '{"tls": true}');
+SELECT bb.add_instance('my-tls', 'mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'mpw', options => '{"tls": true}');
+SELECT bb.add_instance('ch-tls', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'cpw', options => '{"tls": true}');
+SELECT bb.add_instance('pg-tls-bad', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', :'pw', options => '{"tls": "maybe"}');
+SELECT bb.add_instance('pg-sslmode', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', :'pw', options => '{"tls": true, "sslmode": "prefer"}');
+EOF
+sql_error "postgres: tls refused by a server without SSL" 'could not connect to instance "pg-tls"' \
+	"SELECT bb.test_connection('pg-tls');"
+sql_error "postgres: the reason" 'server does not support SSL, but SSL was required' "SELECT bb.test_connection('pg-tls');"
+sql_error "mysql: tls refused by a server without SSL" 'could not connect to instance "my-tls"' "SELECT bb.test_connection('my-tls');"
+sql_error "mysql: the reason" 'MySQL error 2026' "SELECT bb.test_connection('my-tls');"
+sql_error "clickhouse: https refused by a plain HTTP port" 'could not connect to instance "ch-tls"' "SELECT bb.test_connection('ch-tls');"
+sql_error "a tls option that is not a boolean" '22023: option "tls" of instance "pg-tls-bad" must be a boolean' \
+	"SELECT bb.test_connection('pg-tls-bad');"
+like "postgres: an explicit sslmode wins over tls" "^PostgreSQL" "$(ctl_psql -c "SELECT bb.test_connection('pg-sslmode')")"
+
 # ---- no leaked connections after errors: in one session, ten caught failures, then count the
 # bytebase sessions on the target from that same session (the counting one is the only one left)
 LEAK_SQL=$(cat <<'EOF'
