@@ -92,3 +92,5 @@ RESET ROLE;
 SELECT (SELECT count(*) FROM bb.issue) AS issues, (SELECT count(*) FROM bb.stage) AS stages,
        (SELECT count(*) FROM bb.task) AS tasks, (SELECT count(*) FROM bb.statement) AS statements,
        (SELECT count(*) FROM bb.plan_check) AS checks;
+
+\i sql/rollout_teardown.inc

@@ -160,3 +160,5 @@ SELECT pg_temp.try(format('SELECT bb.cancel(%s)', :issue));
 SELECT pg_temp.try(format('SELECT bb.retry(%s)', :issue));
 RESET ROLE;
 ROLLBACK;
+
+\i sql/rollout_teardown.inc

@@ -142,3 +142,5 @@ SELECT bb.wait(:issue, '30 ms');
 ROLLBACK;
 SELECT bb.cancel(:issue);
 SELECT bb.wait(:issue);
+
+\i sql/rollout_teardown.inc

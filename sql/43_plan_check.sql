@@ -115,3 +115,5 @@ ROLLBACK;
 
 DROP FUNCTION bb.lint(text, text, text);
 DROP TABLE public.lint_calls, public.lint_policy;
+
+\i sql/rollout_teardown.inc

@@ -96,4 +96,7 @@ issue=$(ctl_psql -c "SELECT bb.apply('saas', 'ALTER TABLE orders ADD COLUMN tena
 is "every tenant changed" "done" "$(ctl_psql -c "SELECT bb.wait($issue, '60 s')")"
 is "three tasks" "pg/rc_t1 pg/rc_t2 pg/rc_t3" "$(ctl_psql -c "SELECT string_agg(database, ' ') FROM bb.tasks WHERE issue = $issue")"
 
+# postgres_fdw's servers outlive DROP EXTENSION bytebase: leave none behind
+ctl_psql -c "DO \$\$ DECLARE s name; BEGIN FOR s IN SELECT server_name FROM bb.instance LOOP
+               EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', s); END LOOP; END \$\$" >/dev/null 2>&1
 done_testing

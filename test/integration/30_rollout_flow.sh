@@ -103,4 +103,7 @@ is "the retried issue finishes" "done" "$(ctl_psql -c "SELECT bb.wait($issue, '6
 is "every target has the column" "1 1 1 " \
 	"$(for d in ro_dev ro_stg ro_prod; do printf '%s ' "$(target_psql $d -c "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'qty'")"; done)"
 
+# postgres_fdw's servers outlive DROP EXTENSION bytebase: leave none behind
+ctl_psql -c "DO \$\$ DECLARE s name; BEGIN FOR s IN SELECT server_name FROM bb.instance LOOP
+               EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', s); END LOOP; END \$\$" >/dev/null 2>&1
 done_testing
