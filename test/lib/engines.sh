@@ -415,18 +415,36 @@ stop_clickhouse() {
 
 engines_of() { if [ $# -eq 0 ]; then echo control target mariadb clickhouse; else echo "$@"; fi; }
 
+# Starts one engine; retries when its port was taken, which happens when a client connection
+# of another test briefly holds that number as its ephemeral local port (32768-60999 here).
+start_engine() {
+	local e=$1 dir attempt rc
+	case $e in
+		control | target) dir=$RUN/$e ;;
+		mariadb) dir=$MY_DIR ;;
+		clickhouse) dir=$CH_DIR ;;
+		*) die "unknown engine '$e' (control target mariadb clickhouse)" ;;
+	esac
+	for attempt in 1 2 3 4; do
+		set +e
+		( set -e; "start_$e" )
+		rc=$?
+		set -e
+		[ $rc = 0 ] && return 0
+		{ tail -q -n 20 "$dir"/*.log "$dir"/log/*.log 2>/dev/null || true; } | grep -q "Address already in use" || exit $rc
+		[ $attempt = 4 ] && break
+		log "$e: its port is in use (maybe briefly, by a client connection); retrying in 3s"
+		sleep 3
+	done
+	die "$e: its port stayed in use"
+}
+
 cmd_start() {
 	install_packages
 	load_passwords
 	local e
 	for e in $(engines_of "$@"); do
-		case $e in
-			control) start_control ;;
-			target) start_target ;;
-			mariadb) start_mariadb ;;
-			clickhouse) start_clickhouse ;;
-			*) die "unknown engine '$e' (control target mariadb clickhouse)" ;;
-		esac
+		start_engine "$e"
 		log "$e ready"
 	done
 	write_env
