@@ -11,8 +11,7 @@
 
 #include "mysql_ast.h"
 
-#define CAT_BUCKETS 4096
-#define COL_BUCKETS 65536
+#define MAX_BUCKETS 65536			/* hash sizes grow with the script, up to this */
 #define CAT_MAX_COLUMNS 4096		/* MySQL's limit: more are not tracked */
 #define CAT_MAX_INDEXES 1024
 
@@ -56,8 +55,9 @@ typedef struct review
 	bb_dialect	dialect;
 	bb_arena	cat;			/* script lifetime */
 	bb_arena   *a;				/* the current statement's arena */
-	cat_table  *buckets[CAT_BUCKETS];
-	cat_col    *colhash[COL_BUCKETS];	/* (table, column) -> column */
+	cat_table **buckets;		/* table name -> table */
+	cat_col   **colhash;		/* (table, column) -> column */
+	unsigned	nbuckets;		/* both sizes: a power of two */
 } review;
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -112,13 +112,13 @@ join_names(review *r, const mysql_names *l)
 }
 
 static unsigned
-name_hash(const char *s)
+name_hash(review *r, const char *s)
 {
 	unsigned	h = 5381;
 
 	for (; *s; s++)
 		h = h * 33 + (unsigned) (*s | 0x20);
-	return h % CAT_BUCKETS;
+	return h & (r->nbuckets - 1);
 }
 
 /* The catalog entry of a table, created when `create` is set. */
@@ -130,7 +130,7 @@ cat_get(review *r, const char *name, int create)
 
 	if (name == NULL)
 		return NULL;
-	h = name_hash(name);
+	h = name_hash(r, name);
 	for (t = r->buckets[h]; t; t = t->next)
 		if (strcasecmp(t->name, name) == 0)
 			return t;
@@ -149,13 +149,13 @@ cat_get(review *r, const char *name, int create)
 
 /* Bucket of a (table, column name) pair; names compare case-insensitively. */
 static unsigned
-col_hash(const cat_table *t, const char *name)
+col_hash(review *r, const cat_table *t, const char *name)
 {
 	unsigned	h = (unsigned) ((size_t) t >> 4) * 2654435761u;
 
 	for (; *name; name++)
 		h = h * 33 + (unsigned) (*name | 0x20);
-	return h % COL_BUCKETS;
+	return h & (r->nbuckets - 1);
 }
 
 /* A live column of a table, in constant time. */
@@ -166,7 +166,7 @@ cat_col_find(review *r, cat_table *t, const char *name)
 
 	if (t == NULL || name == NULL)
 		return NULL;
-	for (c = r->colhash[col_hash(t, name)]; c; c = c->hnext)
+	for (c = r->colhash[col_hash(r, t, name)]; c; c = c->hnext)
 		if (c->table == t && !c->dropped && strcasecmp(c->name, name) == 0)
 			return c;
 	return NULL;
@@ -196,7 +196,7 @@ cat_col_set(review *r, cat_table *t, const char *name, const char *type, const c
 		c->table = t;
 		c->next = t->cols;
 		t->cols = c;
-		h = col_hash(t, name);
+		h = col_hash(r, t, name);
 		c->hnext = r->colhash[h];
 		r->colhash[h] = c;
 	}
@@ -204,6 +204,23 @@ cat_col_set(review *r, cat_table *t, const char *name, const char *type, const c
 		c->type = bb_arena_strndup(&r->cat, type, strlen(type));
 	if (type_full)
 		c->type_full = bb_arena_strndup(&r->cat, type_full, strlen(type_full));
+}
+
+/* Takes a column out of its hash chain (chains stay short on re-creation). */
+static void
+col_unlink(review *r, cat_col *c)
+{
+	cat_col   **pp;
+
+	if (c->dropped)
+		return;
+	c->dropped = 1;
+	for (pp = &r->colhash[col_hash(r, c->table, c->name)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == c)
+		{
+			*pp = c->hnext;
+			break;
+		}
 }
 
 /* Forgets a column (DROP, CHANGE, RENAME). */
@@ -214,7 +231,7 @@ cat_col_drop(review *r, cat_table *t, const char *name)
 
 	if (c)
 	{
-		c->dropped = 1;
+		col_unlink(r, c);
 		t->ncols--;
 	}
 }
@@ -571,7 +588,7 @@ review_create_table(review *r, mysql_stmt *st)
 		cat_col    *oc;
 
 		for (oc = ct->cols; oc; oc = oc->next)
-			oc->dropped = 1;	/* re-created: forget the old columns */
+			col_unlink(r, oc);	/* re-created: forget the old columns */
 		ct->known = 1;
 		ct->cols = NULL;
 		ct->idx = NULL;
@@ -999,6 +1016,19 @@ bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size
 		return;
 	r->ctx = ctx;
 	r->dialect = dialect;
+	/* small scripts get small tables (a calloc per call), 10 MB ones 64k buckets */
+	r->nbuckets = 64;
+	while (r->nbuckets < MAX_BUCKETS && r->nbuckets < len / 128)
+		r->nbuckets *= 2;
+	r->buckets = calloc(r->nbuckets, sizeof(cat_table *));
+	r->colhash = calloc(r->nbuckets, sizeof(cat_col *));
+	if (r->buckets == NULL || r->colhash == NULL)
+	{
+		free(r->buckets);
+		free(r->colhash);
+		free(r);
+		return;
+	}
 	n = bb_split(dialect, script ? script : "", len, &spans);
 	bb_cursor_init(&cur, script ? script : "", len);
 	for (i = 0; i < n; i++)
@@ -1042,5 +1072,7 @@ bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size
 	bb_tokens_free(&toks);
 	free(spans);
 	bb_arena_free(&r->cat);
+	free(r->buckets);
+	free(r->colhash);
 	free(r);
 }
