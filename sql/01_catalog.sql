@@ -3,6 +3,11 @@
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS bytebase CASCADE;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+-- postgres_fdw servers of instances outlive DROP EXTENSION; start from none
+DO $$ DECLARE s name; BEGIN
+  FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
+    EXECUTE format('DROP SERVER %I CASCADE', s);
+  END LOOP; END $$;
 CREATE EXTENSION bytebase;
 RESET client_min_messages;
 
