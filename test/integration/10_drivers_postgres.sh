@@ -14,7 +14,15 @@ cleanup() {
 	[ -n "$hole_pid" ] && kill "$hole_pid" 2>/dev/null
 	target_psql postgres -c "DROP DATABASE IF EXISTS bbt_shop" -c "DROP DATABASE IF EXISTS bbt_crm" >/dev/null 2>&1
 }
-trap cleanup EXIT
+# At exit: no extension and no instance servers left behind (postgres_fdw servers outlive
+# DROP EXTENSION bytebase), so the tests that follow start from a clean control database.
+leave_control_clean() {
+	ctl_psql -c "DO \$\$ DECLARE s name; BEGIN
+	  FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
+	    EXECUTE format('DROP SERVER %I CASCADE', s); END LOOP; END \$\$;
+	  DROP EXTENSION IF EXISTS bytebase CASCADE;" >/dev/null 2>&1
+}
+trap 'cleanup; leave_control_clean' EXIT
 
 # Runs SQL on the control db, printing the verbose error (with SQLSTATE) on failure.
 ctl_err() { printf '\\set VERBOSITY verbose\n%s\n' "$1" | ctl_psql 2>&1; }

@@ -11,7 +11,15 @@ cleanup() {
 		-c "DROP ROLE IF EXISTS bbt_limited" >/dev/null 2>&1
 	ctl_psql -c "DROP ROLE IF EXISTS bbt_sync_dev" -c "DROP ROLE IF EXISTS bbt_sync_admin" >/dev/null 2>&1
 }
-trap cleanup EXIT
+# At exit: no extension and no instance servers left behind (postgres_fdw servers outlive
+# DROP EXTENSION bytebase), so the tests that follow start from a clean control database.
+leave_control_clean() {
+	ctl_psql -c "DO \$\$ DECLARE s name; BEGIN
+	  FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
+	    EXECUTE format('DROP SERVER %I CASCADE', s); END LOOP; END \$\$;
+	  DROP EXTENSION IF EXISTS bytebase CASCADE;" >/dev/null 2>&1
+}
+trap 'cleanup; leave_control_clean' EXIT
 ctl_err() { printf '\\set VERBOSITY verbose\n%s\n' "$1" | ctl_psql 2>&1; }
 
 ok "fresh extension" ctl_psql -c "
