@@ -187,10 +187,30 @@ END $$;
 COMMENT ON FUNCTION bb._decision_stage(bigint, text) IS
   'First stage of an issue waiting for approval, locked; raises for unknown/finished issues, self-approval, nothing waiting.';
 
+-- The 'instance/database' entries of a target list, resolved in one go (id NULL when unknown).
+-- plpgsql with custom plans: the planner then sees the array's size (a generic plan assumes a
+-- few entries and probes the database index by instance only: quadratic for 10,000 targets).
+CREATE FUNCTION bb._resolve_refs(refs text[])
+RETURNS TABLE(n bigint, ref text, id bigint, project_id bigint, vanished_at timestamptz)
+LANGUAGE plpgsql STABLE SET search_path = bb, pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
+BEGIN
+  RETURN QUERY
+  SELECT u.n, u.ref, x.id, x.project_id, x.vanished_at
+    FROM (SELECT r.ref, r.n, left(r.ref, strpos(r.ref, '/') - 1) AS inst,
+                 substr(r.ref, strpos(r.ref, '/') + 1) AS db
+            FROM unnest(refs) WITH ORDINALITY r(ref, n)
+           WHERE strpos(r.ref, '/') > 0) u
+    LEFT JOIN bb.instance i ON i.name = u.inst
+    LEFT JOIN bb.database x ON x.instance_id = i.id AND x.name = u.db;
+END $$;
+COMMENT ON FUNCTION bb._resolve_refs(text[]) IS
+  'Resolves the ''instance/database'' entries of a target list in one query; id is NULL for unknown ones.';
+
 ---------------------------------------------------------------------------
 -- Notifications: LISTEN bytebase
 ---------------------------------------------------------------------------
 
+-- Clients (psql LISTEN, the bb CLI, dashboards) follow issues without polling.
 CREATE FUNCTION bb._notify_issue() RETURNS trigger
 LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
 BEGIN
@@ -202,6 +222,7 @@ END $$;
 COMMENT ON FUNCTION bb._notify_issue() IS
   'Sends {"type":"issue","id":..,"status":..,"project":..} on channel bytebase when an issue is created or changes status.';
 
+-- Per-task progress for listeners (a rollout over many tenants).
 CREATE FUNCTION bb._notify_task() RETURNS trigger
 LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
 BEGIN
@@ -226,9 +247,10 @@ COMMENT ON TRIGGER task_status ON bb.task IS 'Notifies listeners of channel byte
 -- API
 ---------------------------------------------------------------------------
 
+-- Plans a change into an issue (custom plans: target arrays range from 1 to 10,000 entries).
 CREATE FUNCTION bb.apply(project text, statement text, targets text[] DEFAULT NULL,
                          version text DEFAULT NULL, title text DEFAULT NULL) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   proj bigint;
   dbs bigint[] := '{}';
@@ -261,31 +283,34 @@ BEGIN
     IF array_position(targets, NULL) IS NOT NULL THEN
       RAISE EXCEPTION 'targets must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    FOREACH ref IN ARRAY targets LOOP
-      IF strpos(ref, '/') > 0 THEN
-        SELECT * INTO d FROM bb.database x WHERE x.id = bb._database_id(ref);
-        IF d.project_id IS DISTINCT FROM proj THEN
-          RAISE EXCEPTION 'database "%" is not in project "%"', ref, project
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = format('Target only the project''s databases (see bb.databases), or move it: SELECT bb.assign_database(%L, %L);', ref, project);
-        END IF;
-        IF d.vanished_at IS NOT NULL THEN
-          RAISE EXCEPTION 'database "%" has vanished from its instance', ref
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'bb.sync_instance() no longer finds it; see bb.databases.';
-        END IF;
-        dbs := dbs || d.id;
-      ELSE
-        SELECT * INTO g FROM bb.database_group x WHERE x.project_id = proj AND x.name = ref;
-        IF NOT FOUND THEN
-          RAISE EXCEPTION 'database group "%" does not exist in project "%"', ref, project
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'A target is ''instance/database'' or the name of one of the project''s groups (see bb.database_groups).';
-        END IF;
-        dbs := dbs || ARRAY(SELECT x.id FROM bb.database x
-                             WHERE x.project_id = proj AND x.vanished_at IS NULL AND x.labels @> g.labels
-                               AND (g.name_pattern IS NULL OR x.name ~ g.name_pattern));
+    -- 'instance/database' refs resolved in one query (10,000 targets stay cheap); the first
+    -- bad one, in the order given, raises its own clear error
+    FOR ref IN SELECT r.ref FROM bb._resolve_refs(targets) r
+                WHERE r.id IS NULL OR r.project_id IS DISTINCT FROM proj OR r.vanished_at IS NOT NULL
+                ORDER BY r.n LIMIT 1 LOOP
+      SELECT * INTO d FROM bb.database x WHERE x.id = bb._database_id(ref);
+      IF d.project_id IS DISTINCT FROM proj THEN
+        RAISE EXCEPTION 'database "%" is not in project "%"', ref, project
+          USING ERRCODE = 'invalid_parameter_value',
+                HINT = format('Target only the project''s databases (see bb.databases), or move it: SELECT bb.assign_database(%L, %L);', ref, project);
       END IF;
+      RAISE EXCEPTION 'database "%" has vanished from its instance', ref
+        USING ERRCODE = 'undefined_object',
+              HINT = 'bb.sync_instance() no longer finds it; see bb.databases.';
+    END LOOP;
+    dbs := ARRAY(SELECT r.id FROM bb._resolve_refs(targets) r);
+    -- group names
+    FOREACH ref IN ARRAY targets LOOP
+      CONTINUE WHEN strpos(ref, '/') > 0;
+      SELECT * INTO g FROM bb.database_group x WHERE x.project_id = proj AND x.name = ref;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'database group "%" does not exist in project "%"', ref, project
+          USING ERRCODE = 'undefined_object',
+                HINT = 'A target is ''instance/database'' or the name of one of the project''s groups (see bb.database_groups).';
+      END IF;
+      dbs := dbs || ARRAY(SELECT x.id FROM bb.database x
+                           WHERE x.project_id = proj AND x.vanished_at IS NULL AND x.labels @> g.labels
+                             AND (g.name_pattern IS NULL OR x.name ~ g.name_pattern));
     END LOOP;
   END IF;
   dbs := ARRAY(SELECT DISTINCT u FROM unnest(dbs) u ORDER BY u);
@@ -373,6 +398,7 @@ END $$;
 COMMENT ON FUNCTION bb.apply(text, text, text[], text, text) IS
   'Creates an issue: the statement for the targets (''instance/database'' refs or group names; NULL = all of the project''s databases), one stage per environment in pipeline order, plan checks run; returns the issue id.';
 
+-- Lets the first protected stage run; the creator never approves their own change.
 CREATE FUNCTION bb.approve(issue bigint, comment text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE s bb.stage;
@@ -390,6 +416,7 @@ END $$;
 COMMENT ON FUNCTION bb.approve(bigint, text) IS
   'Approves the first stage of the issue waiting for approval (bytebase_approver or admin; never the issue''s creator); returns its environment.';
 
+-- Stops a change at its approval: there is no editing of an issue, so it is canceled.
 CREATE FUNCTION bb.reject(issue bigint, comment text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE s bb.stage;
@@ -407,6 +434,7 @@ END $$;
 COMMENT ON FUNCTION bb.reject(bigint, text) IS
   'Rejects the stage waiting for approval: the issue and its pending tasks are canceled, the comment recorded; the creator applies a corrected change as a new issue.';
 
+-- Abandons a change that has not finished.
 CREATE FUNCTION bb.cancel(issue bigint) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE r bb.issue;
@@ -423,6 +451,7 @@ END $$;
 COMMENT ON FUNCTION bb.cancel(bigint) IS
   'Cancels an open or failed issue (its creator or an admin): pending tasks are canceled; running ones are stopped when the workers can, else they finish. Returns the number of tasks canceled.';
 
+-- Runs the failed tasks again after their cause was fixed.
 CREATE FUNCTION bb.retry(issue bigint) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE r bb.issue; ids bigint[]; rechecks bigint[];
@@ -460,6 +489,7 @@ END $$;
 COMMENT ON FUNCTION bb.retry(bigint) IS
   'Re-queues the failed tasks of an issue (its creator or an admin); tasks failed by a plan check are checked again. Returns how many were re-queued (a task whose check still fails stays failed).';
 
+-- Lets a rollout go on without one database, with the reason on record.
 CREATE FUNCTION bb.skip(task bigint, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE t bb.task;
@@ -489,6 +519,7 @@ END $$;
 COMMENT ON FUNCTION bb.skip(bigint, text) IS
   'Marks a pending, pending_approval or failed task skipped with a reason (the issue''s creator or an admin); the next stage may then start.';
 
+-- For scripts and CI: blocks until the issue needs a person or is over.
 CREATE FUNCTION bb.wait(issue bigint, timeout interval DEFAULT '5 min') RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
 DECLARE

@@ -80,7 +80,7 @@ COMMENT ON FUNCTION bb._dry_run_enabled() IS 'False when the setting bytebase.dr
 
 -- Marks tasks with error findings failed, with a short summary as their error.
 CREATE FUNCTION bb._fail_blocked(tasks bigint[]) RETURNS int
-LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE n int;
 BEGIN
   UPDATE bb.task t
@@ -104,7 +104,7 @@ COMMENT ON FUNCTION bb._fail_blocked(bigint[]) IS
 -- Runs the plan checks of some tasks of an issue again from scratch: review now (one bb.lint
 -- call per engine and environment), dry runs queued for the workers.
 CREATE FUNCTION bb._run_checks(issue bigint, tasks bigint[]) RETURNS void
-LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = bb, pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   body text;
   pair record;
@@ -211,8 +211,9 @@ CREATE VIEW bb._due_plan_checks AS
 COMMENT ON VIEW bb._due_plan_checks IS
   'Dry runs the workers should run now: pending checks of the not-yet-started tasks of the current stage of open issues.';
 
+-- After a review policy change: the tasks that have not run are judged again.
 CREATE FUNCTION bb.recheck(issue bigint) RETURNS int
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = bb, pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE r bb.issue; ids bigint[];
 BEGIN
   PERFORM bb._require('bytebase_developer', 'bytebase_admin');
