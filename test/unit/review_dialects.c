@@ -401,6 +401,23 @@ special_cases(void)
 	run(TI, mysql_valid_sql);
 	ok(count("syntax-error", 0) == 0, "TiDB: the same valid statements parse");
 
+	run(SF, "CREATE FUNCTION f() RETURNS NUMBER AS $$ UPDATE t SET a = 1; SELECT * FROM t $$;\n  UPDATE t SET a = 1;");
+	ok(count("statement.where.require-update-delete", 0) == 1 && count("statement.where.require-update-delete", 2) == 1 &&
+	   count("statement.select.no-select-all", 0) == 0, "Snowflake: a $$ body is one string, not statements");
+	col = 0;
+	for (k = 0; k < T.n; k++)
+		if (strcmp(T.f[k].rule, "statement.where.require-update-delete") == 0)
+			col = T.f[k].column;
+	ok(col == 3, "Snowflake: finding column is the byte column (3)");
+	run(CH, "SELECT 1;\n\tALTER TABLE t DELETE WHERE 1;");
+	col = 0;
+	for (k = 0; k < T.n; k++)
+		if (strcmp(T.f[k].rule, "clickhouse.mutation.require-where") == 0 && T.f[k].line == 2)
+			col = T.f[k].column;
+	ok(col == 23, "ClickHouse: finding at the WHERE of the mutation (line 2, byte column 23 after a tab)");
+	run(CH, "CREATE TABLE t (id UInt64) ENGINE = ReplicatedMergeTree('/p', 'r', d, (id), 8192);");
+	ok(count("clickhouse.mergetree.require-order-by", 0) == 0, "ClickHouse: old replicated MergeTree syntax keeps its key in the arguments");
+
 	run(MY, "ALTER TABLE t ADD COLUMN a int BOGUS;");
 	ok(count("syntax-error", 1) == 1, "MySQL: an unknown column attribute is a syntax-error");
 	run(MY, "FLUSH PRIVILEGES; SHOW TABLES; GRANT SELECT ON *.* TO 'u'@'%'; EXPLAIN SELECT 1;");
