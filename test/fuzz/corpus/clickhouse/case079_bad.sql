@@ -1,2 +1,2 @@
-CREATE TABLE t (id UInt64)
-;
+SELECT 1;
+ALTER TABLE events UPDATE x = 1;

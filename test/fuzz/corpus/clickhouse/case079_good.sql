@@ -1,1 +1,1 @@
-CREATE TABLE t2 AS db.t;
+ALTER TABLE events UPDATE x = 1, y = 2 WHERE id = 5;

@@ -1,1 +1,1 @@
-CREATE TABLE t (id UInt64, d Date) ENGINE = MergeTree(d, (id), 8192);
+ALTER TABLE events DELETE WHERE ts < now() - 86400, DROP COLUMN z;

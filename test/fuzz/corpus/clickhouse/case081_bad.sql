@@ -1,1 +1,1 @@
-CREATE TABLE t (id UInt64) ENGINE = ReplicatedMergeTree('/p/{shard}', '{replica}') ORDER BY id;
+ALTER TABLE db.events DELETE WHERE id = 1;

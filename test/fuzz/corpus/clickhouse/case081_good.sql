@@ -1,1 +1,1 @@
-CREATE TABLE t (id UInt64, d Date) ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY id;
+ALTER TABLE db.events ADD COLUMN note String DEFAULT '';

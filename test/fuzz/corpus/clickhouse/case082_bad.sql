@@ -1,1 +1,2 @@
-CREATE TABLE t (id UInt64) ENGINE = Memory;
+CREATE TABLE t (id UInt64)
+;

@@ -1,4 +1,3 @@
-CREATE TABLE t (
-  id UInt64,
-  note LowCardinality(Nullable(String))
-) ENGINE = Log;
+CREATE TABLE t (id UInt64, d Date)
+ENGINE = MergeTree
+PARTITION BY d;

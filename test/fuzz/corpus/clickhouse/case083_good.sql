@@ -1,1 +1,1 @@
-CREATE TABLE t (id UInt64, note String DEFAULT '') ENGINE = Log;
+CREATE TABLE t (id UInt64, d Date) ENGINE = MergeTree(d, (id), 8192);

@@ -1,1 +1,1 @@
-OPTIMIZE TABLE t PARTITION 201901 FINAL;
+CREATE TABLE t (id UInt64) ENGINE = ReplicatedMergeTree('/p/{shard}', '{replica}') ORDER BY id;

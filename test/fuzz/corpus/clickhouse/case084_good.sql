@@ -1,1 +1,1 @@
-OPTIMIZE TABLE t;
+CREATE TABLE t (id UInt64, d Date) ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY id;

@@ -1,1 +1,1 @@
-SELECT id FROM t FINAL WHERE id = 1;
+CREATE TABLE t (id UInt64) ENGINE = Memory;

@@ -1,1 +1,4 @@
-ALTER TABLE t DROP PARTITION 201901;
+CREATE TABLE t (
+  id UInt64,
+  note LowCardinality(Nullable(String))
+) ENGINE = Log;

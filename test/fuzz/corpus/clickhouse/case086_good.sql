@@ -1,1 +1,1 @@
-ALTER TABLE t ADD COLUMN c UInt8;
+CREATE TABLE t (id UInt64, note String DEFAULT '') ENGINE = Log;

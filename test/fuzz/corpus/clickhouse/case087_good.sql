@@ -1,1 +1,1 @@
-SELECT count(*) FROM t WHERE id = 1;
+OPTIMIZE TABLE t;

@@ -1,1 +1,1 @@
-SELECT id FROM t PREWHERE d = today();
+SELECT id FROM t WHERE id = 1;

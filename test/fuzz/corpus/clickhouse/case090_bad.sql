@@ -1,1 +1,1 @@
-INSERT INTO t VALUES (1, 'a');
+SELECT * FROM t WHERE id = 1;

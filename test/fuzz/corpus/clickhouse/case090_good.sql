@@ -1,1 +1,1 @@
-INSERT INTO t (id, s) VALUES (1, 'a');
+SELECT count(*) FROM t WHERE id = 1;

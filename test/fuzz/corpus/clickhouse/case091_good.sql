@@ -1,1 +1,1 @@
-SELECT 1;
+SELECT id FROM t PREWHERE d = today();

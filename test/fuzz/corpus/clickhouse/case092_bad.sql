@@ -1,1 +1,1 @@
-CREATE TABLE db.`Events` (id UInt64) ENGINE = Log;
+SELECT id FROM t WHERE s ILIKE '%x';

@@ -1,1 +1,1 @@
-CREATE TABLE db.events_2024 (id UInt64) ENGINE = Log;
+SELECT id FROM t WHERE s LIKE 'x%';

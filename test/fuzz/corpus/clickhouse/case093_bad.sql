@@ -1,1 +1,1 @@
-RENAME TABLE a TO BadName;
+INSERT INTO t VALUES (1, 'a');

@@ -1,1 +1,1 @@
-RENAME TABLE a TO good_name;
+INSERT INTO t (id, s) VALUES (1, 'a');

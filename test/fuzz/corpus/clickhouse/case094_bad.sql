@@ -1,1 +1,1 @@
-CREATE TABLE t (id UInt64, `userId` UInt64, INDEX ix id TYPE minmax GRANULARITY 1) ENGINE = Log;
+TRUNCATE TABLE t;

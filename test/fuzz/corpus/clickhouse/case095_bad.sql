@@ -1,1 +1,1 @@
-DROP TABLE IF EXISTS db.events;
+CREATE TABLE db.`Events` (id UInt64) ENGINE = Log;

@@ -1,1 +1,1 @@
-DROP TABLE events_del;
+CREATE TABLE db.events_2024 (id UInt64) ENGINE = Log;

@@ -1,2 +1,1 @@
-SELECT 1;
-SELECT 'open
+RENAME TABLE a TO BadName;

@@ -1,1 +1,1 @@
-SELECT 'closed';
+RENAME TABLE a TO good_name;

@@ -1,1 +1,2 @@
-CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL);
+CREATE TABLE t (id int PRIMARY KEY, a varchar(20));
+ALTER TABLE t CHANGE a a VARCHAR(32);

@@ -1,1 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, doc JSON);
+CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL);

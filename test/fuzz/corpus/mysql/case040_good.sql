@@ -1,1 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, doc text);
+CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL DEFAULT 0);

@@ -1,1 +1,1 @@
-ALTER TABLE t ADD COLUMN c char(10);
+CREATE TABLE t (id int PRIMARY KEY, doc text);

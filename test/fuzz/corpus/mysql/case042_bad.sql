@@ -1,1 +1,1 @@
-ALTER TABLE t ADD COLUMN c varchar(3000);
+ALTER TABLE t ADD COLUMN c char(100);

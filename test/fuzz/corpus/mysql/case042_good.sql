@@ -1,1 +1,1 @@
-ALTER TABLE t ADD COLUMN c varchar(255);
+ALTER TABLE t ADD COLUMN c char(10);

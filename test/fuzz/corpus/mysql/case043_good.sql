@@ -1,1 +1,1 @@
-CREATE TABLE t (id bigint unsigned AUTO_INCREMENT PRIMARY KEY);
+ALTER TABLE t ADD COLUMN c varchar(255);

@@ -1,1 +1,1 @@
-CREATE TABLE t (id serial PRIMARY KEY);
+CREATE TABLE t (id bigint unsigned AUTO_INCREMENT PRIMARY KEY);

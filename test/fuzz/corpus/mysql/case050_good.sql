@@ -1,1 +1,2 @@
-ALTER TABLE t ADD COLUMN a int;
+CREATE TABLE t (id int PRIMARY KEY, a int, b int, INDEX idx_t_a (a));
+ALTER TABLE t DROP COLUMN b;

@@ -1,1 +1,1 @@
-CREATE INDEX idx_t_a_a ON t (a, a);
+ALTER TABLE t ADD COLUMN a varchar(10) CHARACTER SET utf8mb4;

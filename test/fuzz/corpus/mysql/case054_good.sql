@@ -1,1 +1,1 @@
-CREATE INDEX idx_t_a_b ON t (a, b);
+ALTER TABLE t ADD COLUMN a varchar(10);

@@ -1,1 +1,1 @@
-CREATE INDEX i ON t (a, b, c, d, e, f);
+CREATE INDEX idx_t_a_a ON t (a, a);

@@ -1,1 +1,1 @@
-CREATE INDEX i ON t (a, b(10) DESC);
+CREATE INDEX idx_t_a_b ON t (a, b);

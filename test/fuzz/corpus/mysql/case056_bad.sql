@@ -1,2 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, b text);
-CREATE INDEX idx_t_b ON t (b(10));
+CREATE INDEX i ON t (a, b, c, d, e, f);

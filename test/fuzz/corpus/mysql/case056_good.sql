@@ -1,2 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, b text, FULLTEXT KEY ft (b));
-CREATE INDEX idx_t_id ON t (id);
+CREATE INDEX i ON t (a, b(10) DESC);

@@ -1,1 +1,2 @@
-CREATE TABLE t (id varchar(20) PRIMARY KEY);
+CREATE TABLE t (id int PRIMARY KEY, b text);
+CREATE INDEX idx_t_b ON t (b(10));

@@ -1,1 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, a int, KEY (a), KEY (id, a), UNIQUE (a, id), KEY (a, a), INDEX ix (id));
+CREATE TABLE t (id varchar(20) PRIMARY KEY);

@@ -1,1 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, a int, KEY (a));
+CREATE TABLE t (id bigint, PRIMARY KEY (id));

@@ -1,2 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, a int, INDEX idx_t_a (a));
-CREATE INDEX idx2 ON t (a);
+CREATE TABLE t (id int PRIMARY KEY, a int, KEY (a), KEY (id, a), UNIQUE (a, id), KEY (a, a), INDEX ix (id));

@@ -1,2 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY, a int, b int, INDEX idx_t_a (a));
-CREATE INDEX idx2 ON t (a, b);
+CREATE TABLE t (id int PRIMARY KEY, a int, KEY (a));

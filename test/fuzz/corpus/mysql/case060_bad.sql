@@ -1,1 +1,2 @@
-CREATE TABLE t (id int PRIMARY KEY) ENGINE=MyISAM;
+CREATE TABLE t (id int PRIMARY KEY, a int, INDEX idx_t_a (a));
+CREATE INDEX idx2 ON t (a);

@@ -1,1 +1,2 @@
-ALTER TABLE t ENGINE = InnoDB;
+CREATE TABLE t (id int PRIMARY KEY, a varchar(9), KEY idx_t_a (a));
+CREATE FULLTEXT INDEX ft2 ON t (a);

@@ -1,1 +1,1 @@
-DROP TABLE x_del;
+CREATE TABLE t (id int PRIMARY KEY) ENGINE = InnoDB;

@@ -1,1 +1,1 @@
-CREATE TABLE t (id int PRIMARY KEY) COLLATE=latin1_swedish_ci;
+CREATE TABLE t (id int PRIMARY KEY) DEFAULT CHARSET=latin1;

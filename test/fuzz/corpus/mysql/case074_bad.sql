@@ -1,1 +1,1 @@
-CREATE TABLE t (a int,,);
+CREATE TABLE t (id bigint, PRIMARY KEY (id) /*T![clustered_index] NONCLUSTERED */);

@@ -1,1 +1,1 @@
-CREATE TABLE t (a int, b int);
+CREATE TABLE t (id bigint, PRIMARY KEY (id) /*T![clustered_index] CLUSTERED */);

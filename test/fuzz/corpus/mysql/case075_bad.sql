@@ -1,2 +1,1 @@
-SELECT 1;
-SELECT 'unterminated
+CREATE TABLE t (id varchar(20), PRIMARY KEY (id) NONCLUSTERED);

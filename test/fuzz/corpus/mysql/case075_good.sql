@@ -1,1 +1,1 @@
-SELECT 'terminated';
+CREATE TABLE t (id varchar(20), PRIMARY KEY (id) NONCLUSTERED) SHARD_ROW_ID_BITS = 4;

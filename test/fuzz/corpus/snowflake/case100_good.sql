@@ -1,1 +1,1 @@
-CREATE TABLE t (a NUMBER, CONSTRAINT pk_t PRIMARY KEY (a));
+create table orders (id number primary key);

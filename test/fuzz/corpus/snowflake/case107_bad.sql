@@ -1,1 +1,1 @@
-DELETE FROM t USING u;
+DROP TABLE IF EXISTS db.sch.orders;

@@ -1,1 +1,1 @@
-SELECT a FROM t WHERE b LIKE 'x%';
+SELECT a FROM t WHERE a = 1;

@@ -1,1 +1,1 @@
-INSERT OVERWRITE INTO t (a) VALUES (1);
+UPDATE t SET a = 1 FROM u WHERE t.id = u.id;

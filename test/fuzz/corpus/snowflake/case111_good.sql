@@ -1,1 +1,1 @@
-SELECT 1;
+SELECT a FROM t WHERE a = 1;

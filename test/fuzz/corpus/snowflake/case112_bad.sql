@@ -1,2 +1,1 @@
-BEGIN;
-COMMIT;
+SELECT a FROM t WHERE b LIKE '%x';

@@ -1,1 +1,1 @@
-BEGIN;
+SELECT a FROM t WHERE b LIKE 'x%';

@@ -1,1 +1,0 @@
-ALTER TABLE events UPDATE x = 1, y = 2 WHERE id = 5;

@@ -1,1 +1,0 @@
-ALTER TABLE events DELETE WHERE ts < now() - 86400, DROP COLUMN z;

@@ -1,1 +1,0 @@
-ALTER TABLE db.events DELETE WHERE id = 1;

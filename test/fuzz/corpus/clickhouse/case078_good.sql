@@ -1,1 +1,0 @@
-ALTER TABLE db.events ADD COLUMN note String DEFAULT '';

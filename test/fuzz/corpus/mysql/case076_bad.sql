@@ -1,0 +1,1 @@
+CREATE TABLE t (a int) PRE_SPLIT_REGIONS = 2;
