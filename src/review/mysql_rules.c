@@ -379,9 +379,10 @@ check_charset(review *r, const char *charset, const char *collate, mysql_pos pos
 					 "collation \"%s\" is not in the allow list", collate);
 }
 
-/* Rules on one column definition (CREATE TABLE, ADD/MODIFY/CHANGE COLUMN). */
+/* Rules on one column definition (CREATE TABLE, ADD/MODIFY/CHANGE COLUMN);
+ * `new_name`: the name is chosen here (not MODIFY of an existing column). */
 static void
-check_column(review *r, const char *table, mysql_column *c, int is_pk)
+check_column(review *r, mysql_column *c, int is_pk, int new_name)
 {
 	const bb_payload *pl;
 	bb_review_ctx *x = r->ctx;
@@ -390,7 +391,8 @@ check_column(review *r, const char *table, mysql_column *c, int is_pk)
 	int			exempt = is_pk || c->primary_key || c->auto_increment || c->auto_random ||
 		is_blob_type(c->type) || c->generated;
 
-	check_name(r, "naming.column", "column", c->name, c->pos, NULL);
+	if (new_name)
+		check_name(r, "naming.column", "column", c->name, c->pos, NULL);
 	if (c->auto_increment)
 	{
 		check_name(r, "naming.column.auto-increment", "auto-increment column", c->name, c->pos, NULL);
@@ -614,7 +616,7 @@ review_create_table(review *r, mysql_stmt *st)
 				in_pk = (pk.n == 1) ? 1 : 2;
 		if (c->primary_key)
 			has_pk = 1;
-		check_column(r, st->table, c, in_pk == 1 || (in_pk == 2 && !c->auto_random));
+		check_column(r, c, in_pk == 1 || (in_pk == 2 && !c->auto_random), 1);
 		if (in_pk == 2 && c->auto_random && on(r, "tidb.auto-random-on-bigint-pk"))
 			x->emit(x, "tidb.auto-random-on-bigint-pk", c->pos.line, c->pos.column,
 					"AUTO_RANDOM column \"%s\" must be the whole primary key", c->name);
@@ -744,7 +746,7 @@ review_alter_table(review *r, mysql_stmt *st)
 			case MYSQL_ALTER_ADD_COLUMN:
 				for (c = sp->cols; c; c = c->next)
 				{
-					check_column(r, st->table, c, c->primary_key);
+					check_column(r, c, c->primary_key, 1);
 					cat_col_set(r, ct, c->name, c->type, c->type_full);
 					if (c->primary_key)
 						adds_pk = 1;
@@ -769,7 +771,7 @@ review_alter_table(review *r, mysql_stmt *st)
 								"column \"%s\" is redefined as %s; the review cannot see its current type, check it is unchanged",
 								sp->name, c->type_full ? c->type_full : c->type);
 				}
-				check_column(r, st->table, c, c->primary_key);
+				check_column(r, c, c->primary_key, sp->kind == MYSQL_ALTER_CHANGE_COLUMN);
 				if (ct && ct->known)
 				{
 					if (sp->kind == MYSQL_ALTER_CHANGE_COLUMN)

@@ -101,6 +101,7 @@ static const rcase cases[] = {
 	{MY, "naming.table", "SELECT 1;\nCREATE TABLE Orders (id int PRIMARY KEY);", 2, "CREATE TABLE orders (id int PRIMARY KEY);"},
 	{MY, "naming.table", "RENAME TABLE a TO b, c TO BadName;", 1, "RENAME TABLE a TO b, c TO d;"},
 	{MY, "naming.column", "CREATE TABLE t (\n  id int PRIMARY KEY,\n  userId int\n);", 3, "CREATE TABLE t (id int PRIMARY KEY, user_id int);"},
+	{MY, "naming.column", "ALTER TABLE t CHANGE user_id userId int, RENAME COLUMN a TO B;", 1, "ALTER TABLE t MODIFY userId bigint;"},
 	{MY, "naming.index.idx", "CREATE TABLE t (a int);\nCREATE INDEX bad_name ON t (a);", 2, "CREATE INDEX idx_t_a ON t (a);"},
 	{MY, "naming.index.uk", "ALTER TABLE t ADD UNIQUE KEY u1 (a, b);", 1, "ALTER TABLE t ADD UNIQUE KEY uk_t_a_b (a, b);"},
 	{MY, "naming.index.fk", "CREATE TABLE c (id int PRIMARY KEY, p_id int,\n CONSTRAINT f1 FOREIGN KEY (p_id) REFERENCES p (id));", 2,
