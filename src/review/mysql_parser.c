@@ -1340,10 +1340,41 @@ skip_create_prefix(parser *p)
 	}
 }
 
+/* WITH cte AS (...) [, ...] then the main verb: its index at depth 0, or -1. */
+static int
+with_main_verb(parser *p)
+{
+	int			depth = 0,
+				k;
+
+	for (k = p->i + 1; k < p->n; k++)
+	{
+		const bb_token *t = &p->t[k];
+
+		if (bb_tok_op(t, "("))
+			depth++;
+		else if (bb_tok_op(t, ")"))
+			depth--;
+		else if (depth == 0 && (bb_tok_kw(t, "SELECT") || bb_tok_kw(t, "UPDATE") ||
+								bb_tok_kw(t, "DELETE") || bb_tok_kw(t, "INSERT") ||
+								bb_tok_kw(t, "REPLACE")))
+			return k;
+	}
+	return -1;
+}
+
 /* Classifies and parses one statement. */
 static void
 parse_statement(parser *p, mysql_stmt *st)
 {
+	if (is_kw(p, "WITH"))
+	{
+		int			k = with_main_verb(p);
+
+		/* WITH ... UPDATE/DELETE is checked as that UPDATE/DELETE */
+		if (k > 0 && (bb_tok_kw(&p->t[k], "UPDATE") || bb_tok_kw(&p->t[k], "DELETE")))
+			p->i = k;
+	}
 	if (accept_kw(p, "CREATE"))
 	{
 		int			temporary;

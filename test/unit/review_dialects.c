@@ -112,6 +112,8 @@ static const rcase cases[] = {
 	{MY, "statement.select.no-select-all", "SELECT a FROM t WHERE a IN (SELECT u.*\n FROM u WHERE b = 1);", 1, "SELECT a FROM t WHERE a = 1;"},
 	{MY, "statement.where.require-select", "SELECT a FROM t;", 1, "SELECT a FROM t WHERE a = 1; SELECT 1; SELECT NOW() FROM DUAL;"},
 	{MY, "statement.where.require-update-delete", "DELETE FROM t;", 1, "DELETE FROM t WHERE id = 1;"},
+	{MY, "statement.where.require-update-delete", "WITH x AS (SELECT id FROM u WHERE a = 1)\nDELETE FROM t;", 1,
+	 "WITH x AS (SELECT id FROM u WHERE a = 1) DELETE t FROM t JOIN x ON x.id = t.id WHERE t.b = 2;"},
 	{MY, "statement.where.require-update-delete", "UPDATE t SET a = (SELECT b FROM u WHERE u.id = 1);", 1, "UPDATE t SET a = 1 WHERE id = 1;"},
 	{MY, "statement.where.no-leading-wildcard-like", "SELECT a FROM t\nWHERE b LIKE '%x';", 2, "SELECT a FROM t WHERE b LIKE 'x%';"},
 	{MY, "statement.disallow-commit", "BEGIN;\nCOMMIT;", 2, "BEGIN;"},
