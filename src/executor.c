@@ -128,7 +128,7 @@ claim_dry_run(void)
 
 	wx_begin("bytebase executor: claiming a dry run");
 	if (wx_exec("WITH pick AS (" BB_DUE_DRY_RUNS_SQL " ORDER BY c.task_id LIMIT 1 FOR NO KEY UPDATE OF c SKIP LOCKED) "
-				"UPDATE bb.plan_check p SET status = 'running', started_at = now() FROM pick "
+				"UPDATE bb.plan_check p SET status = 'running', started_at = clock_timestamp() FROM pick "
 				"WHERE p.task_id = pick.task_id AND p.kind = 'dry_run' RETURNING p.task_id", 0, NULL) == 0)
 	{
 		wx_commit();
@@ -153,11 +153,11 @@ claim_task(void)
 	wx_begin("bytebase executor: claiming");
 	arg[0] = wx_itoa(MyProcPid);
 	if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED), "
-				"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = now(), "
+				"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = clock_timestamp(), "
 				"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id AND t.status = 'pending' "
 				"      RETURNING t.id, t.attempts, t.issue_id), "
-				"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid) "
-				"      SELECT id, attempts, 'running', $1::int FROM u RETURNING id, task_id) "
+				"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid, started_at) "
+				"      SELECT id, attempts, 'running', $1::int, clock_timestamp() FROM u RETURNING id, task_id) "
 				"SELECT u.id, r.id, u.attempts, u.issue_id FROM u JOIN r ON r.task_id = u.id", 1, arg) == 0)
 	{
 		wx_commit();
@@ -168,7 +168,7 @@ claim_task(void)
 	w->run_id = wx_get_int(0, 2);
 	w->attempt = (int) wx_get_int(0, 3);
 	load_task(w);
-	bb_refresh_issue(w->issue_id);
+	/* no bb._refresh_issue: a claimable task belongs to an open issue, and running keeps it open */
 	slot_set(w->task_id, false);
 	bb_wake_enabled = false;	/* a claim makes nothing new runnable */
 	wx_commit();

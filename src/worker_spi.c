@@ -38,7 +38,43 @@ wx_commit(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/* All parameters are text and cast in the SQL: one calling convention for every query. */
+/* Plans of the workers' queries, kept for the life of the process: the same few queries run
+ * for every task, and planning them each time costs more than running them. */
+#define WX_MAX_PLANS 48
+static struct
+{
+	const char *sql;
+	int			nargs;
+	SPIPlanPtr	plan;
+}			wx_plans[WX_MAX_PLANS];
+static int	wx_nplans = 0;
+
+/* The kept plan of sql (prepared on first use; the plan cache revalidates it after DDL). */
+static SPIPlanPtr
+wx_plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan;
+
+	for (int i = 0; i < wx_nplans; i++)
+		if (wx_plans[i].sql == sql && wx_plans[i].nargs == nargs)
+			return wx_plans[i].plan;
+	plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "worker query could not be prepared (SPI code %d): %s", SPI_result, sql);
+	if (wx_nplans < WX_MAX_PLANS)
+	{
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		wx_plans[wx_nplans].sql = sql;
+		wx_plans[wx_nplans].nargs = nargs;
+		wx_plans[wx_nplans].plan = plan;
+		wx_nplans++;
+	}
+	return plan;
+}
+
+/* All parameters are text and cast in the SQL: one calling convention for every query.
+ * sql must be a string constant (its address keys the plan cache). */
 uint64
 wx_exec(const char *sql, int nargs, const char *const *args)
 {
@@ -56,7 +92,7 @@ wx_exec(const char *sql, int nargs, const char *const *args)
 		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	rc = SPI_execute_plan(wx_plan(sql, nargs, types), values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "worker query failed (SPI code %d): %s", rc, sql);
 	return SPI_processed;

@@ -8,7 +8,8 @@
 extern void wx_begin(const char *activity);
 /* finishes SPI and commits */
 extern void wx_commit(void);
-/* runs sql with text parameters $1..$n (NULL pointer = SQL NULL); returns the row count */
+/* runs sql (a string constant: its plan is kept) with text parameters $1..$n
+ * (NULL pointer = SQL NULL); returns the row count */
 extern uint64 wx_exec(const char *sql, int nargs, const char *const *args);
 /* value of a result cell copied into the caller's context, NULL for SQL NULL */
 extern char *wx_get(uint64 row, int col);
