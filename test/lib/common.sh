@@ -8,7 +8,7 @@
 #   MYSQL_PORT MYSQL_USER MYSQL_PASSWORD   CH_HTTP_PORT CH_USER CH_PASSWORD
 set -u
 BB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-: "${BB_RUN_DIR:=/tmp/bb-test}"
+: "${BB_RUN_DIR:=/tmp/bb-test-${BB_PORT_BASE:-55000}}"
 if [ -f "$BB_RUN_DIR/env.sh" ]; then . "$BB_RUN_DIR/env.sh"; fi
 : "${PGBIN:=/usr/lib/postgresql/15/bin}"
 _bb_n=0
