@@ -119,57 +119,47 @@ slot_set(int64 task_id, bool dry_run)
 	LWLockRelease(bb_worker_shmem->lock);
 }
 
-/* Claims one due dry run (they gate their tasks, so they go first); the slot names it
- * before the claim commits, so recovery never mistakes it for an orphan. */
+/* Claims one piece of work in one short transaction: a due dry run first (dry runs gate their
+ * tasks), else a runnable task whose attempt is opened at once, so the claim is visible (and
+ * recoverable) while the change runs.  The slot names the work before the claim commits, so
+ * recovery never mistakes it for an orphan.  NULL when nothing is due. */
 static BBTaskWork *
-claim_dry_run(void)
-{
-	BBTaskWork *w;
-
-	wx_begin("bytebase executor: claiming a dry run");
-	if (wx_exec("WITH pick AS (" BB_DUE_DRY_RUNS_SQL " ORDER BY c.task_id LIMIT 1 FOR NO KEY UPDATE OF c SKIP LOCKED) "
-				"UPDATE bb.plan_check p SET status = 'running', started_at = clock_timestamp() FROM pick "
-				"WHERE p.task_id = pick.task_id AND p.kind = 'dry_run' RETURNING p.task_id", 0, NULL) == 0)
-	{
-		wx_commit();
-		return NULL;
-	}
-	w = wx_alloc(sizeof(BBTaskWork));
-	w->task_id = wx_get_int(0, 1);
-	load_task(w);
-	slot_set(w->task_id, true);
-	wx_commit();
-	return w;
-}
-
-/* Claims one runnable task and opens its attempt, committed at once so the claim is
- * visible (and recoverable) while the change runs; NULL when nothing is runnable. */
-static BBTaskWork *
-claim_task(void)
+claim_work(void)
 {
 	const char *arg[1];
 	BBTaskWork *w;
 
 	wx_begin("bytebase executor: claiming");
-	arg[0] = wx_itoa(MyProcPid);
-	if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED), "
-				"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = clock_timestamp(), "
-				"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id AND t.status = 'pending' "
-				"      RETURNING t.id, t.attempts, t.issue_id), "
-				"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid, started_at) "
-				"      SELECT id, attempts, 'running', $1::int, clock_timestamp() FROM u RETURNING id, task_id) "
-				"SELECT u.id, r.id, u.attempts, u.issue_id FROM u JOIN r ON r.task_id = u.id", 1, arg) == 0)
+	if (wx_exec("WITH pick AS (" BB_DUE_DRY_RUNS_SQL " ORDER BY c.task_id LIMIT 1 FOR NO KEY UPDATE OF c SKIP LOCKED) "
+				"UPDATE bb.plan_check p SET status = 'running', started_at = clock_timestamp() FROM pick "
+				"WHERE p.task_id = pick.task_id AND p.kind = 'dry_run' RETURNING p.task_id", 0, NULL) > 0)
 	{
-		wx_commit();
-		return NULL;
+		w = wx_alloc(sizeof(BBTaskWork));
+		w->dry_run = true;
+		w->task_id = wx_get_int(0, 1);
 	}
-	w = wx_alloc(sizeof(BBTaskWork));
-	w->task_id = wx_get_int(0, 1);
-	w->run_id = wx_get_int(0, 2);
-	w->attempt = (int) wx_get_int(0, 3);
+	else
+	{
+		arg[0] = wx_itoa(MyProcPid);
+		if (wx_exec("WITH c AS (" BB_RUNNABLE_TASKS_SQL " ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED), "
+					"u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = clock_timestamp(), "
+					"      finished_at = NULL, error = NULL FROM c WHERE t.id = c.id AND t.status = 'pending' "
+					"      RETURNING t.id, t.attempts, t.issue_id), "
+					"r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid, started_at) "
+					"      SELECT id, attempts, 'running', $1::int, clock_timestamp() FROM u RETURNING id, task_id) "
+					"SELECT u.id, r.id, u.attempts, u.issue_id FROM u JOIN r ON r.task_id = u.id", 1, arg) == 0)
+		{
+			wx_commit();
+			return NULL;
+		}
+		w = wx_alloc(sizeof(BBTaskWork));
+		w->task_id = wx_get_int(0, 1);
+		w->run_id = wx_get_int(0, 2);
+		w->attempt = (int) wx_get_int(0, 3);
+	}
 	load_task(w);
 	/* no bb._refresh_issue: a claimable task belongs to an open issue, and running keeps it open */
-	slot_set(w->task_id, false);
+	slot_set(w->task_id, w->dry_run);
 	bb_wake_enabled = false;	/* a claim makes nothing new runnable */
 	wx_commit();
 	bb_wake_enabled = true;
@@ -418,7 +408,6 @@ bb_executor_main(Datum arg)
 	for (;;)
 	{
 		BBTaskWork *volatile w = NULL;
-		BBTaskWork *volatile dry = NULL;
 		long		idle_ms;
 
 		ResetLatch(MyLatch);
@@ -433,9 +422,7 @@ bb_executor_main(Datum arg)
 		MemoryContextSwitchTo(taskcxt);
 		PG_TRY();
 		{
-			dry = claim_dry_run();
-			if (dry == NULL)
-				w = claim_task();
+			w = claim_work();
 		}
 		PG_CATCH();
 		{
@@ -446,15 +433,12 @@ bb_executor_main(Datum arg)
 			proc_exit(0);
 		}
 		PG_END_TRY();
-		if (dry != NULL)
-		{
-			run_dry_run(dry);
-			idle_since = GetCurrentTimestamp();
-			continue;
-		}
 		if (w != NULL)
 		{
-			run_task(w);
+			if (w->dry_run)
+				run_dry_run(w);
+			else
+				run_task(w);
 			idle_since = GetCurrentTimestamp();
 			continue;
 		}

@@ -8,6 +8,7 @@
 typedef struct BBTaskWork
 {
 	int64		task_id;
+	bool		dry_run;		/* a dry-run plan check of the task, not the change itself */
 	int64		run_id;
 	int64		issue_id;
 	int64		database_id;
