@@ -13,6 +13,7 @@ SELECT bb.sync_instance('ch');
 SELECT bb.create_project('events');
 SELECT bb.assign_database('ch/wk_ch1', 'events', 'dev');
 SQL
+review_off
 require_control
 
 issue=$(ctl_psql -c "SELECT bb.apply('events', 'CREATE TABLE hits (id UInt32, url String) ENGINE = MergeTree ORDER BY id;

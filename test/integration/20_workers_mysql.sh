@@ -17,6 +17,7 @@ SELECT bb.create_project('myshop');
 SELECT bb.assign_database('my/wk_my1', 'myshop', 'dev');
 SELECT bb.assign_database('my/wk_my2', 'myshop', 'dev');
 SQL
+review_off
 require_control
 
 issue=$(ctl_psql -c "SELECT bb.apply('myshop', 'CREATE TABLE item (id int PRIMARY KEY, note varchar(20));

@@ -12,6 +12,7 @@ ctl_psql >/dev/null <<SQL
 SELECT bb.create_environment('dev');
 SELECT bb.create_environment('prod', true);
 SQL
+review_off
 add_target_pg pg dev
 ctl_psql >/dev/null <<SQL
 SELECT bb.create_project('shop');

@@ -19,6 +19,7 @@ ctl_psql -c "ALTER SYSTEM SET max_worker_processes = 3" -c "ALTER SYSTEM SET byt
 ok "control cluster restarts with 3 worker slots" ctl_pgctl -l "$LOG" -m fast -w restart
 wait_control
 ctl_psql -c "SELECT bb.create_environment('dev')" >/dev/null
+review_off
 add_target_pg pg dev
 ctl_psql -c "SELECT bb.create_project('slots')" >/dev/null
 for d in wk_s1 wk_s2 wk_s3 wk_s4 wk_s5 wk_s6; do ctl_psql -c "SELECT bb.assign_database('pg/$d', 'slots', 'dev')" >/dev/null; done
