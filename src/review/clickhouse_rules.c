@@ -100,12 +100,14 @@ on(chk *c, const char *id)
 	return bb_rule_on(c->ctx, bb_rules_clickhouse, BB_DIALECT_CLICKHOUSE, id);
 }
 
+/* Token i is this keyword (bounds-checked). */
 static int
 kw(chk *c, int i, const char *k)
 {
 	return i >= 0 && i < c->n && bb_tok_kw(&c->t[i], k);
 }
 
+/* Token i is this operator (bounds-checked). */
 static int
 op(chk *c, int i, const char *o)
 {

@@ -89,12 +89,14 @@ palloc0_(parser *p, size_t n)
 	return r;
 }
 
+/* Is the current token this keyword (any case)? */
 static int
 is_kw(parser *p, const char *kw)
 {
 	return bb_tok_kw(peek(p, 0), kw);
 }
 
+/* Is the current token this operator? */
 static int
 is_op(parser *p, const char *op)
 {
@@ -113,6 +115,7 @@ accept_kw(parser *p, const char *kw)
 	return 0;
 }
 
+/* Consumes the operator when it is next. */
 static int
 accept_op(parser *p, const char *op)
 {
@@ -124,6 +127,7 @@ accept_op(parser *p, const char *op)
 	return 0;
 }
 
+/* Consumes a required keyword, else a syntax error naming it. */
 static void
 expect_kw(parser *p, const char *kw)
 {
@@ -136,6 +140,7 @@ expect_kw(parser *p, const char *kw)
 	}
 }
 
+/* Consumes a required operator, else a syntax error naming it. */
 static void
 expect_op(parser *p, const char *op)
 {
@@ -148,6 +153,7 @@ expect_op(parser *p, const char *op)
 	}
 }
 
+/* Past the last token of the statement? */
 static int
 at_end(parser *p)
 {
@@ -240,6 +246,7 @@ skip_to_comma(parser *p)
 	}
 }
 
+/* A numeric option value (0x.. allowed); -1 when absent. */
 static long
 to_long(const char *s)
 {
@@ -826,6 +833,7 @@ parse_table_options(parser *p, mysql_table_opts *o)
 		accept_op(p, ",");
 }
 
+/* Numeric table options start as "not given". */
 static void
 init_opts(mysql_table_opts *o)
 {

@@ -69,6 +69,7 @@ on(review *r, const char *id)
 	return bb_rule_on(r->ctx, bb_rules_mysql, r->dialect, id);
 }
 
+/* Integer types (AUTO_INCREMENT, TiDB clustered keys). */
 static int
 is_int_type(const char *t)
 {
@@ -111,6 +112,7 @@ join_names(review *r, const mysql_names *l)
 	return s;
 }
 
+/* Bucket of a table name (case-insensitive). */
 static unsigned
 name_hash(review *r, const char *s)
 {
@@ -268,6 +270,7 @@ cat_index_add(review *r, cat_table *t, const mysql_index *ix)
 	t->idx = ci;
 }
 
+/* Same column list, in order (duplicate indexes). */
 static int
 same_names(const mysql_names *a, const mysql_names *b)
 {
@@ -562,6 +565,7 @@ touch_table(review *r, cat_table *ct, mysql_stmt *st, int is_alter)
 	ct->touched_line = st->pos.line;
 }
 
+/* Every CREATE TABLE rule; records the table in the script catalog. */
 static void
 review_create_table(review *r, mysql_stmt *st)
 {
@@ -724,6 +728,7 @@ review_create_table(review *r, mysql_stmt *st)
 	}
 }
 
+/* Every ALTER TABLE rule, action by action; keeps the catalog current. */
 static void
 review_alter_table(review *r, mysql_stmt *st)
 {
