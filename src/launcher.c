@@ -168,6 +168,24 @@ live_executors(void)
 	return n;
 }
 
+/* A big bb.apply changes thousands of task rows at once; until autovacuum gets to them the
+ * claim query is planned with stale statistics (tens of ms per claim instead of ~1 ms at
+ * 10,000 tasks), so the launcher refreshes them itself, at most every few seconds. */
+static void
+refresh_task_statistics(void)
+{
+	static TimestampTz last = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (last != 0 && !TimestampDifferenceExceeds(last, now, 5000))
+		return;
+	if (wx_exec("SELECT 1 FROM pg_stat_user_tables WHERE relid = 'bb.task'::regclass "
+				"AND n_mod_since_analyze > 200 + n_live_tup / 5", 0, NULL) == 0)
+		return;
+	last = now;
+	wx_exec("ANALYZE bb.task, bb.stage, bb.plan_check", 0, NULL);
+}
+
 /* One pass: recover orphans, count runnable tasks, start executors up to the limit.
  * Returns true when executors could not all be started (retry on the timer). */
 static bool
@@ -185,6 +203,7 @@ launcher_tick(void)
 		return false;
 	}
 	bb_recover_orphans();
+	refresh_task_statistics();
 	arg[0] = psprintf("%d", limit);
 	runnable = (int) wx_exec("(SELECT 1 FROM (" BB_DUE_DRY_RUNS_SQL ") d LIMIT $1::int) UNION ALL "
 							 "(SELECT 1 FROM (" BB_RUNNABLE_TASKS_SQL ") r LIMIT $1::int)", 1, arg);
