@@ -294,8 +294,9 @@ pg_list_databases(BBConn *conn)
 	return names;
 }
 
+/* user schemas: not the system ones, nor "bytebase" where rollouts keep their history */
 #define PG_USER_SCHEMAS(nsp) \
-	nsp " NOT IN ('pg_catalog', 'information_schema') AND " nsp " !~ '^pg_(toast|temp_|toast_temp_)'"
+	nsp " NOT IN ('pg_catalog', 'information_schema', 'bytebase') AND " nsp " !~ '^pg_(toast|temp_|toast_temp_)'"
 
 static const char pg_columns_sql[] =
 "SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
