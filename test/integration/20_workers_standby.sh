@@ -21,6 +21,7 @@ SELECT bb.sync_instance('pg');
 SELECT bb.create_project('sb');
 SELECT bb.assign_database('pg/wk_sb1', 'sb', 'dev');
 SQL
+review_off
 
 cleanup
 mkdir -p "$SB" && chmod 777 "$SB"
