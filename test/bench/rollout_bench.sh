@@ -33,7 +33,7 @@ done
 MIGRATION='CREATE TABLE bench_item (id bigint PRIMARY KEY, note text); CREATE INDEX bench_item_note ON bench_item (note);'
 BIN=${TMPDIR:-/tmp}/bb_async_baseline.$$
 trap 'rm -f "$BIN"' EXIT
-gcc -O2 -I"$(pg_config --includedir)" "$ROOT/test/bench/async_baseline.c" -o "$BIN" -lpq
+gcc -O2 -I"$("${PG_CONFIG:-pg_config}" --includedir)" "$ROOT/test/bench/async_baseline.c" -o "$BIN" -lpq
 
 # Creates or recreates the tenant databases PREFIX0001..PREFIX<N> in one psql session.
 make_dbs() {

@@ -4,7 +4,7 @@
 # by ALTER EXTENSION UPDATE must give exactly the objects of a fresh CREATE EXTENSION.
 . "$(dirname "$0")/../lib/common.sh"
 
-EXTDIR=$(pg_config --sharedir)/extension
+EXTDIR=$("${PG_CONFIG:-pg_config}" --sharedir)/extension
 DEFAULT=$(sed -nE "s/^[[:space:]]*default_version[[:space:]]*=[[:space:]]*'([^']+)'.*/\1/p" "$EXTDIR/bytebase.control")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -18,7 +18,9 @@ BB_PORT_BASE=${BB_PORT_BASE:-55000}
 BB_RUN_DIR=${BB_RUN_DIR:-/tmp/bb-test-$BB_PORT_BASE}
 BB_CONTROL_DB=${BB_CONTROL_DB:-bbtest}
 BB_WAIT_SECONDS=${BB_WAIT_SECONDS:-60}
-PGBIN=/usr/lib/postgresql/15/bin
+# BB_PGBIN / PG_CONFIG select another PostgreSQL 15 installation (test/lib/private_pg.sh, the assert build)
+PGBIN=${BB_PGBIN:-/usr/lib/postgresql/15/bin}
+PG_CONFIG=${PG_CONFIG:-pg_config}
 RUN=$BB_RUN_DIR
 SOCK=$RUN/sock
 
@@ -130,7 +132,7 @@ write_env() {
 	cat >"$RUN/env.sh" <<EOF
 # written by test/lib/engines.sh start — engines of $RUN
 export BB_RUN_DIR='$RUN' BB_PORT_BASE='$BB_PORT_BASE'
-export PGBIN='$PGBIN'
+export PGBIN='$PGBIN' PG_CONFIG='$PG_CONFIG'
 export CONTROL_SOCK='$SOCK' CONTROL_PORT='$CONTROL_PORT' CONTROL_DB='$BB_CONTROL_DB'
 # target PostgreSQL: TARGET_PG_USER needs its password over TCP; postgres is trusted on 127.0.0.1
 export TARGET_PG_PORT='$TARGET_PG_PORT' TARGET_PG_USER='bbuser' TARGET_PG_PASSWORD='$TARGET_PG_PASSWORD'
@@ -177,7 +179,7 @@ pg_sql() { local port=$1 db=$2; shift 2; "$PGBIN/psql" -X -q -A -t -v ON_ERROR_S
 
 start_control() {
 	local data=$RUN/control/data
-	local lib; lib=$(pg_config --pkglibdir)/bytebase.so
+	local lib; lib=$("$PG_CONFIG" --pkglibdir)/bytebase.so
 	[ -f "$lib" ] || die "$lib is not installed: run 'make && make install' first"
 	if [ ! -f "$data/PG_VERSION" ]; then
 		pg_init "$data" --auth=trust
