@@ -1,15 +1,21 @@
 # PGXS build of the bytebase extension (src/ core, drivers/ engine drivers)
 EXTENSION   = bytebase
-EXT_VERSION = 0.1
+EXT_VERSION = 0.2
 MODULE_big  = bytebase
 
 SRCS = $(sort $(wildcard src/*.c src/*/*.c drivers/*.c))
 OBJS = $(SRCS:.c=.o)
 
-# The install script of a version is assembled from its fragments in sql/<version>/.
-# A version that has landed on main is frozen: later changes ship as
-# sql/bytebase--X--Y.sql upgrade scripts.
-DATA_built = bytebase--$(EXT_VERSION).sql
+# The install script of a version is assembled from its fragments in sql/<version>/; a version
+# that has landed on main is frozen (sql/0.1 is).  The upgrade script X--Y is its head
+# sql/upgrade/X--Y.sql (drops X's functions and views, migrates the tables) followed by the
+# re-runnable fragments of Y: everything but 00_prelude (fresh installs only) and 10_catalog
+# (the tables, which the head migrates).  test/integration/02_upgrade.sh proves that an update
+# from every older version equals a fresh install.
+FRAGMENTS_0.1 = $(sort $(wildcard sql/0.1/*.sql))
+FRAGMENTS_0.2 = $(sort $(wildcard sql/0.2/*.sql))
+CODE_0.2      = $(filter-out sql/0.2/00_% sql/0.2/10_%,$(FRAGMENTS_0.2))
+DATA_built = bytebase--0.1.sql bytebase--0.2.sql bytebase--0.1--0.2.sql
 DATA       = $(wildcard sql/bytebase--*--*.sql)
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9][0-9]_*.sql)))
@@ -33,7 +39,11 @@ EXTRA_CLEAN = $(OBJS:.o=.d)
 # regression tests run in the control database itself (bytebase.database)
 CONTRIB_TESTDB = $(or $(BB_REGRESS_DB),bbtest)
 
-bytebase--$(EXT_VERSION).sql: $(sort $(wildcard sql/$(EXT_VERSION)/*.sql))
+bytebase--0.1.sql: $(FRAGMENTS_0.1)
+	cat $^ > $@
+bytebase--0.2.sql: $(FRAGMENTS_0.2)
+	cat $^ > $@
+bytebase--0.1--0.2.sql: sql/upgrade/0.1--0.2.sql $(CODE_0.2)
 	cat $^ > $@
 
 .PHONY: check-all
