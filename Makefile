@@ -21,7 +21,7 @@ DATA       = $(wildcard sql/bytebase--*--*.sql)
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9][0-9]_*.sql)))
 REGRESS_OPTS   = --inputdir=. --use-existing
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/drivers -I$(shell $(PG_CONFIG) --includedir) \
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/worker -I$(srcdir)/drivers -I$(shell $(PG_CONFIG) --includedir) \
               -I/usr/include/mariadb
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare -Wno-clobbered $(if $(WERROR),-Werror) $(if $(ASSERTS),-DUSE_ASSERT_CHECKING) \

@@ -98,3 +98,10 @@ bb_conninfo_for_instance(const char *instance, const char *database)
 	info->database = database ? pstrdup(database) : default_db;
 	return info;
 }
+
+/* TEMPORARY shim until the drivers branch lands. */
+BBConnInfo *
+bb_instance_conninfo(const char *instance, const char *database, Oid acting_role)
+{
+	return bb_conninfo_for_instance(instance, database);
+}

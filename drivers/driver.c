@@ -190,8 +190,6 @@ bb_connect(const BBConnInfo *info)
 	if (info == NULL || info->host == NULL || info->instance == NULL)
 		elog(ERROR, "bb_connect: incomplete connection info");
 	ops = ops_for(info->engine);
-	if (!IsTransactionState())
-		elog(ERROR, "bb_connect must run inside a transaction");
 	if (!callbacks_registered)
 	{
 		RegisterXactCallback(xact_callback, NULL);
@@ -212,7 +210,8 @@ bb_connect(const BBConnInfo *info)
 	conn->info.password = copy_str(cxt, info->password);
 	conn->info.database = copy_str(cxt, info->database);
 	conn->info.options_json = copy_str(cxt, info->options_json);
-	conn->subxid = GetCurrentSubTransactionId();
+	/* outside a transaction the connection is detached from the start */
+	conn->subxid = IsTransactionState() ? GetCurrentSubTransactionId() : InvalidSubTransactionId;
 
 	if (!AcquireExternalFD())
 	{
@@ -321,6 +320,20 @@ bb_exec(BBConn *conn, const char *sql)
 	res = conn->ops->exec(conn, sql);
 	END_OP(conn);
 	return res;
+}
+
+/* TEMPORARY shim until the drivers branch lands. */
+BBResult *
+bb_exec_ex(BBConn *conn, const char *sql, const BBExecOptions *opt)
+{
+	return bb_exec(conn, sql);
+}
+
+/* TEMPORARY shim until the drivers branch lands. */
+bool
+bb_error_is_target(void)
+{
+	return !(QueryCancelPending || ProcDiePending);
 }
 
 /* Lists the instance's user databases, sorted. */

@@ -62,6 +62,17 @@ extern BBConn *bb_connect(const BBConnInfo *info);
 /* Runs one command (PostgreSQL: may be a multi-statement string). */
 extern BBResult *bb_exec(BBConn *conn, const char *sql);
 
+/* TEMPORARY (lead's shim until the drivers branch lands): options of bb_exec_ex. */
+typedef struct BBExecOptions
+{
+	bool		single;			/* exactly one statement */
+	bool		keep_rows;		/* false: rows counted, not kept */
+} BBExecOptions;
+extern BBResult *bb_exec_ex(BBConn *conn, const char *sql, const BBExecOptions *opt);
+
+/* TEMPORARY shim: true when the error being handled was raised about the target. */
+extern bool bb_error_is_target(void);
+
 /* Names of the user databases on the instance (system databases excluded), sorted.
  * Excluded: PostgreSQL template0, template1 and postgres; MySQL/TiDB
  * information_schema, performance_schema, mysql, sys (TiDB: metrics_schema);
@@ -95,5 +106,7 @@ extern void bb_conn_detach(BBConn *conn);
 /* Reads an instance's address from bb.instance and its credentials from the
  * user mapping of its foreign server (needs the extension owner's rights). */
 extern BBConnInfo *bb_conninfo_for_instance(const char *instance, const char *database);
+/* TEMPORARY shim until the drivers branch lands: the connection acts with acting_role's rights. */
+extern BBConnInfo *bb_instance_conninfo(const char *instance, const char *database, Oid acting_role);
 
 #endif

@@ -15,7 +15,6 @@ char	   *bb_database = NULL;
 int			bb_connect_timeout_ms = 10000;
 int			bb_statement_timeout_ms = 30 * 60 * 1000;
 int			bb_max_workers = 4;
-bool		bb_dry_run = true;
 
 void		_PG_init(void);
 
@@ -41,10 +40,6 @@ _PG_init(void)
 							"Most executor workers running tasks at once.",
 							NULL, &bb_max_workers, 4, 1, 1024,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("bytebase.dry_run",
-							 "Run each PostgreSQL change in a rolled-back transaction on its target before rollout.",
-							 "Read by bb.apply when it plans the checks of a new issue.",
-							 &bb_dry_run, true, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bytebase");
 
 	if (process_shared_preload_libraries_in_progress)

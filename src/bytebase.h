@@ -9,7 +9,6 @@ extern char *bb_database;            /* bytebase.database: the control database 
 extern int	bb_connect_timeout_ms;   /* bytebase.connect_timeout */
 extern int	bb_statement_timeout_ms; /* bytebase.statement_timeout */
 extern int	bb_max_workers;          /* bytebase.max_workers */
-extern bool bb_dry_run;              /* bytebase.dry_run: plan dry runs on PostgreSQL targets */
 
 /* launcher.c: registers the static launcher worker (only under shared_preload_libraries) */
 extern void bb_launcher_register(void);

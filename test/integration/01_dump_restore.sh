@@ -94,7 +94,7 @@ ok "restored catalog equals the original" diff <(printf '%s\n' "$before") <(prin
 is "the restored catalog keeps working: a new environment comes after prod" "4" \
 	"$(restore_psql -c "DO \$\$BEGIN PERFORM bb.create_environment('qa'); END\$\$" -c "SELECT position FROM bb.environment WHERE name = 'qa'")"
 is "restored credentials stay hidden from bytebase_admin" "0" \
-	"$(restore_psql -c "SET ROLE bytebase_admin; SELECT count(*) FROM pg_user_mappings WHERE umoptions IS NOT NULL")"
+	"$(restore_psql -c "SET SESSION AUTHORIZATION bytebase_admin; SELECT count(*) FROM pg_user_mappings WHERE umoptions IS NOT NULL")"
 
 # Leave the control database as we found it: no bytebase, no servers we made.
 ok "control database cleaned up" ctl_psql -c "

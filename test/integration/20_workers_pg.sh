@@ -32,7 +32,7 @@ is "dev databases changed" "1|1" "$(target_psql wk_dev1 -c "SELECT count(*) FROM
 is "prod database untouched before approval" "" "$(target_psql wk_prod1 -c "SELECT to_regclass('note')")"
 is "prod task pending approval, never attempted" "pending_approval|0" \
 	"$(ctl_psql -c "SELECT t.status || '|' || t.attempts FROM bb.task t JOIN bb.database d ON d.id = t.database_id WHERE t.issue_id = $issue AND d.name = 'wk_prod1'")"
-ctl_psql -c "SET ROLE wk_approver; SELECT bb.approve($issue, 'looks fine')" >/dev/null
+ctl_psql -c "SET SESSION AUTHORIZATION wk_approver; SELECT bb.approve($issue, 'looks fine')" >/dev/null
 is "approved issue finishes" "done" "$(ctl_psql -c "SELECT bb.wait($issue, '60 s')")"
 is "prod database changed once" "1" "$(target_psql wk_prod1 -c "SELECT count(*) FROM note")"
 is "one changelog entry per database, with checksum and duration" "3" \
@@ -59,7 +59,7 @@ is "the prod stage never started" "0|0" \
 require_control
 # ---- an unreachable target fails with the reason; the others proceed
 ctl_psql >/dev/null <<SQL
-SELECT bb.add_instance('deadpg', 'postgres', '127.0.0.1', 1, 'nobody', 'secret-pw-xyz', 'dev');
+SELECT bb.add_instance('deadpg', 'postgres', '127.0.0.1', 1, 'nobody', 'secret-pw-xyz', 'dev', verify => false);
 INSERT INTO bb.database (instance_id, name, project_id, environment_id)
 SELECT i.id, 'gone', p.id, e.id FROM bb.instance i, bb.project p, bb.environment e
  WHERE i.name = 'deadpg' AND p.name = 'shop' AND e.name = 'dev';

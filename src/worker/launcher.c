@@ -229,6 +229,8 @@ bb_launcher_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(bb_database, NULL, 0);
 	pgstat_report_appname("bytebase launcher");
+	/* every name the workers use is qualified; nothing a user creates can shadow one */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
 
 	LWLockAcquire(bb_worker_shmem->lock, LW_EXCLUSIVE);
 	bb_worker_shmem->launcher_pid = MyProcPid;

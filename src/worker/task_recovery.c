@@ -5,6 +5,7 @@
 #include "nodes/pg_list.h"
 
 #include "executor.h"
+#include "task_exec.h"
 #include "task_split.h"
 #include "worker_shmem.h"
 #include "worker_spi.h"
@@ -46,7 +47,7 @@ dry_run_in_hand(int64 task_id)
 }
 
 /* Dry runs left 'running' by a dead executor go back to 'pending' (they changed nothing).
- * The UPDATE re-checks the row's latest version, so a check finished meanwhile stays done. */
+ * The update re-checks the row's latest version, so a check finished meanwhile stays done. */
 static void
 recover_dry_runs(void)
 {
@@ -66,18 +67,19 @@ recover_dry_runs(void)
 		const char *a[1];
 
 		a[0] = wx_itoa(ids[i]);
-		wx_exec("UPDATE bb.plan_check SET status = 'pending', started_at = NULL "
-				"WHERE task_id = $1::bigint AND kind = 'dry_run' AND status = 'running'", 1, a);
+		wx_exec("SELECT bb._requeue_dry_run($1::bigint)", 1, a);
 	}
 }
 
-/* One orphan, decided under its row lock so a finishing executor cannot race us. */
+/* One orphan, decided under its row lock so a finishing executor cannot race us: what the
+ * engine guarantees decides (README "Crash safety"). */
 static void
 recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *engine, const char *body)
 {
 	const char *a[4];
 	const char *error;
 	bool		requeue = false;
+	List	   *stmts;
 
 	a[0] = wx_itoa(task_id);
 	a[1] = wx_itoa(attempts);
@@ -87,45 +89,33 @@ recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *
 	if (bb_executor_alive(pid))
 		return;
 
-	if (strcmp(engine, "postgres") == 0 && bb_script_is_nontransactional(body))
-		error = "interrupted during a non-transactional statement; verify on the target and bb.retry or bb.skip";
-	else if (strcmp(engine, "postgres") == 0 && attempts >= MAX_INTERRUPTED_ATTEMPTS)
-		error = psprintf("interrupted %d times; not re-queued again (see bb.task_run)", attempts);
-	else if (strcmp(engine, "postgres") == 0)
+	stmts = bb_task_split(body, engine);
+	if (!bb_task_is_atomic(engine, stmts))
+		error = psprintf("interrupted after statement %d of %d; verify on the target, then bb.retry "
+						 "(resumes at statement %d) or bb.skip",
+						 stmts_done, list_length(stmts), stmts_done + 1);
+	else if (attempts >= MAX_INTERRUPTED_ATTEMPTS)
+		error = psprintf("interrupted %d times; not re-queued again (see bb.task_runs)", attempts);
+	else
 	{
 		/* the change and its history row commit together: rerunning is safe either way */
 		error = "interrupted: the executor ended before recording the result; re-queued "
 			"(the target's history shows whether it was applied)";
 		requeue = true;
 	}
-	else
-	{
-		List	   *stmts = bb_task_split(body, engine);
-
-		error = psprintf("interrupted after statement %d of %d; verify on the target and bb.retry or bb.skip",
-						 stmts_done, list_length(stmts));
-	}
 	ereport(LOG, (errmsg("bytebase: task " INT64_FORMAT " was left running by executor %d: %s",
 						 task_id, (int) pid, error)));
-
 	a[2] = error;
-	wx_exec("UPDATE bb.task_run SET status = 'failed', finished_at = clock_timestamp(), error = $3 "
-			"WHERE task_id = $1::bigint AND attempt = $2::int AND status = 'running'", 3, a);
-	if (requeue)
-		wx_exec("UPDATE bb.task SET status = 'pending', error = $3 WHERE id = $1::bigint", 3, a);
-	else
-		wx_exec("UPDATE bb.task SET status = 'failed', finished_at = clock_timestamp(), error = $3 "
-				"WHERE id = $1::bigint", 3, a);
+	a[3] = requeue ? "true" : "false";
+	wx_exec("SELECT bb._task_recover($1::bigint, $2::int, $3, $4::boolean)", 4, a);
 }
 
-/* Startup and every tick: tasks 'running' whose executor is not alive are resolved by what
- * the engine guarantees (see README "Crash safety"). */
+/* Startup and every tick: tasks 'running' whose executor is not alive are resolved. */
 void
 bb_recover_orphans(void)
 {
 	uint64		n;
 	int64	   *task;
-	int64	   *issue;
 	int		   *attempts;
 	int		   *pid;
 	int		   *done;
@@ -135,7 +125,7 @@ bb_recover_orphans(void)
 
 	recover_dry_runs();
 	n = wx_exec("SELECT t.id, t.attempts, coalesce(r.executor_pid, 0), coalesce(r.statements_done, 0), "
-				"       ins.engine, st.body, t.issue_id "
+				"       ins.engine, st.body "
 				"FROM bb.task t LEFT JOIN bb.task_run r ON r.task_id = t.id AND r.attempt = t.attempts "
 				"JOIN bb.database d ON d.id = t.database_id JOIN bb.instance ins ON ins.id = d.instance_id "
 				"JOIN bb.issue iss ON iss.id = t.issue_id JOIN bb.statement st ON st.hash = iss.statement_hash "
@@ -143,7 +133,6 @@ bb_recover_orphans(void)
 	if (n == 0)
 		return;
 	task = palloc(n * sizeof(int64));
-	issue = palloc(n * sizeof(int64));
 	attempts = palloc(n * sizeof(int));
 	pid = palloc(n * sizeof(int));
 	done = palloc(n * sizeof(int));
@@ -159,12 +148,8 @@ bb_recover_orphans(void)
 		done[k] = (int) wx_get_int(i, 4);
 		engine[k] = wx_get(i, 5);
 		body[k] = wx_get(i, 6);
-		issue[k] = wx_get_int(i, 7);
 		k++;
 	}
 	for (int i = 0; i < k; i++)
-	{
 		recover_one(task[i], attempts[i], pid[i], done[i], engine[i], body[i]);
-		bb_refresh_issue(issue[i]);
-	}
 }

@@ -13,7 +13,10 @@
 
 static MemoryContext wx_caller_ctx = NULL;
 
-/* Workers have no client: each unit of work is its own transaction, named in pg_stat_activity. */
+/* Workers have no client: each unit of work is its own short transaction, named in
+ * pg_stat_activity.  The caller's memory context stays current inside it (SPI_connect would
+ * switch to SPI's procedure context, which SPI_finish frees): work data allocated between
+ * wx_begin and wx_commit outlives the transaction; query results are copied out by wx_get. */
 void
 wx_begin(const char *activity)
 {
@@ -23,10 +26,12 @@ wx_begin(const char *activity)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(wx_caller_ctx);
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
-/* Commits the unit of work; the worker is idle again until the next one. */
+/* Commits the unit of work: no snapshot and no transaction stay open after it (remote work
+ * between units never holds back vacuum of the control database). */
 void
 wx_commit(void)
 {
@@ -59,12 +64,14 @@ wx_plan(const char *sql, int nargs, Oid *types)
 		if (wx_plans[i].sql == sql && wx_plans[i].nargs == nargs)
 			return wx_plans[i].plan;
 	plan = SPI_prepare(sql, nargs, types);
+	MemoryContextSwitchTo(wx_caller_ctx);
 	if (plan == NULL)
 		elog(ERROR, "worker query could not be prepared (SPI code %d): %s", SPI_result, sql);
 	if (wx_nplans < WX_MAX_PLANS)
 	{
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
+		MemoryContextSwitchTo(wx_caller_ctx);
 		wx_plans[wx_nplans].sql = sql;
 		wx_plans[wx_nplans].nargs = nargs;
 		wx_plans[wx_nplans].plan = plan;
@@ -93,6 +100,7 @@ wx_exec(const char *sql, int nargs, const char *const *args)
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
 	rc = SPI_execute_plan(wx_plan(sql, nargs, types), values, nulls, false, 0);
+	MemoryContextSwitchTo(wx_caller_ctx);	/* SPI calls leave SPI's procedure context current */
 	if (rc < 0)
 		elog(ERROR, "worker query failed (SPI code %d): %s", rc, sql);
 	return SPI_processed;

@@ -1,10 +1,15 @@
-/* task_exec.h — running one task's change on its target, per engine */
+/* task_exec.h — running one task's change on its target, per engine, with no control-database
+ * transaction open while the target works */
 #ifndef BB_TASK_EXEC_H
 #define BB_TASK_EXEC_H
 
 #include "postgres.h"
+#include "nodes/pg_list.h"
 
-/* Everything an executor knows about the task it claimed, and what running it produced. */
+#include "driver.h"
+
+/* Everything an executor knows about the work it claimed, and what running it produced.
+ * Lives in the executor's per-task memory context (never in a transaction's). */
 typedef struct BBTaskWork
 {
 	int64		task_id;
@@ -16,16 +21,19 @@ typedef struct BBTaskWork
 	char	   *instance;		/* bb.instance.name */
 	char	   *database;		/* bb.database.name */
 	char	   *engine;			/* bb.instance.engine */
+	bool		resumable;		/* bb.engine.resumable */
 	char	   *body;			/* the statement text */
 	char	   *hash;			/* sha256 of body (statement_hash and checksum) */
 	char	   *version;		/* may be NULL */
 	char	   *control_id;		/* identifies this control plane in the target's history */
+	BBConnInfo *conninfo;		/* where and as whom to connect (resolved in the claim) */
+	List	   *stmts;			/* the script cut by the review splitter (char *) */
+	int			first_statement;	/* statements done by earlier attempts: start after them */
 
 	/* results */
 	bool		connected;		/* the target answered (an error after this is the statement's) */
 	bool		by_statement;	/* ran statement by statement (progress counts statements) */
-	int			stmts_total;
-	int			stmts_done;
+	int			stmts_done;		/* statements of the script done (absolute, including earlier attempts) */
 	int64		affected;		/* -1 when unknown */
 	bool		already_applied;	/* the target's history already had this task */
 	bool		remote_committed;	/* something was committed on the target */
@@ -35,16 +43,17 @@ typedef struct BBTaskWork
 	void		(*progress) (struct BBTaskWork *w);
 } BBTaskWork;
 
-/* Connects to the target and applies the change; ereports the remote error on failure
- * with stmts_done telling how far it got. */
+/* Connects to the target and applies the change, resuming after first_statement where the
+ * engine allows; ereports the remote error on failure with stmts_done telling how far it got.
+ * Runs outside any transaction of the control database. */
 extern void bb_task_execute(BBTaskWork *w);
 
-/* Dry run on a PostgreSQL target: BEGIN; script; ROLLBACK.  Returns NULL when it ran clean,
- * else why it was not run (non-transactional script); remote errors are ereported
+/* Dry run on a PostgreSQL target: BEGIN; statements; ROLLBACK.  Returns NULL when it ran
+ * clean, else why it was not run (non-transactional script); remote errors are ereported
  * (w->connected tells whether the statement or the connection failed). */
 extern char *bb_task_dry_run(BBTaskWork *w);
 
-/* Name of the history table on PostgreSQL targets (schema-qualified). */
-#define BB_TARGET_HISTORY "bytebase.history"
+/* True when a PostgreSQL task runs atomically (one target transaction with its history row). */
+extern bool bb_task_is_atomic(const char *engine, List *stmts);
 
 #endif

@@ -16,7 +16,7 @@ typedef struct BBExecutorArgs
 	Oid			database;
 } BBExecutorArgs;
 
-/* Work an executor may start now (the API's views decide stage gating, approvals, checks). */
+/* Work an executor may start now (the launcher counts it; executors claim with bb._task_claim). */
 #define BB_DUE_DRY_RUNS_SQL \
 	"SELECT c.task_id FROM bb.plan_check c WHERE c.kind = 'dry_run' AND c.status = 'pending' " \
 	"AND c.task_id IN (SELECT task_id FROM bb._due_plan_checks)"
@@ -24,9 +24,6 @@ typedef struct BBExecutorArgs
  * re-checked in its new version (the view's own scan of bb.task is not re-checked). */
 #define BB_RUNNABLE_TASKS_SQL \
 	"SELECT t.id FROM bb.task t WHERE t.status = 'pending' AND t.id IN (SELECT id FROM bb._runnable_tasks)"
-
-/* calls bb._refresh_issue(issue) (inside a wx transaction) */
-extern void bb_refresh_issue(int64 issue_id);
 
 /* task_recovery.c: resolves tasks left 'running' by an executor that is gone (launcher, in a wx transaction) */
 extern void bb_recover_orphans(void);

@@ -4,7 +4,8 @@
 
 #include "postgres.h"
 
-/* starts a transaction with SPI and a snapshot; results of wx_get land in the caller's context */
+/* starts a transaction with SPI and a snapshot; the caller's memory context stays current,
+ * and results of wx_get land in it */
 extern void wx_begin(const char *activity);
 /* finishes SPI and commits */
 extern void wx_commit(void);
