@@ -35,9 +35,9 @@ SELECT pg_temp.try($$SELECT bb.create_environment('qa', NULL)$$);           -- N
 SELECT count(*) FROM bb.environment;                -- still 3
 
 -- instances: credentials go to a user mapping, never to a view
-SELECT bb.add_instance('pg-main', 'postgres', '127.0.0.1', 5433, 'app', 'secret-pw', environment => 'dev');
-SELECT bb.add_instance('my-main', 'mysql', '127.0.0.1', 3307, 'app', 'secret-pw');
-SELECT bb.add_instance('ch-main', 'clickhouse', '127.0.0.1', 8124, 'default', NULL);
+SELECT bb.add_instance('pg-main', 'postgres', '127.0.0.1', 5433, 'app', 'secret-pw', environment => 'dev', verify => false);
+SELECT bb.add_instance('my-main', 'mysql', '127.0.0.1', 3307, 'app', 'secret-pw', verify => false);
+SELECT bb.add_instance('ch-main', 'clickhouse', '127.0.0.1', 8124, 'default', NULL, verify => false);
 SELECT name, engine, host, port, environment, server_name, databases FROM bb.instances;
 SELECT s.srvname, w.fdwname, s.srvoptions
   FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
@@ -99,19 +99,19 @@ CREATE ROLE bb_regress_dev;
 GRANT bytebase_developer TO bb_regress_dev;
 CREATE ROLE bb_regress_admin;
 GRANT bytebase_admin TO bb_regress_admin;
-SET ROLE bb_regress_dev;
+SET SESSION AUTHORIZATION bb_regress_dev;
 SELECT pg_temp.try($$SELECT bb.add_instance('x2', 'mysql', '127.0.0.1', 3306)$$);
 SELECT pg_temp.try($$SELECT bb.create_environment('x2')$$);
 SELECT count(*) FROM bb.databases;
 SELECT srvname, umoptions FROM pg_user_mappings WHERE srvname = 'bytebase_pg-main';
 SELECT * FROM pg_catalog.pg_user_mapping;
-SELECT * FROM bb.instance;
-RESET ROLE;
-SET ROLE bb_regress_admin;
+SELECT name, engine, host, port FROM bb.instance ORDER BY name;  -- addresses, never credentials
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION bb_regress_admin;
 SELECT bb.create_environment('qa');
 SELECT created_by FROM bb.environment WHERE name = 'qa';
 SELECT srvname, umoptions FROM pg_user_mappings WHERE srvname = 'bytebase_pg-main';
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 DROP ROLE bb_regress_dev;
 DROP ROLE bb_regress_admin;
 

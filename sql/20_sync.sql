@@ -18,9 +18,9 @@ EXCEPTION WHEN OTHERS THEN
   RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN ' (' || hint || ')' ELSE '' END;
 END $$;
 
-SELECT bb.add_instance('sf-main', 'snowflake', 'example.invalid', 443, 'u', 'secret_pw');
-SELECT bb.add_instance('my-refused', 'mysql', '127.0.0.1', 1, 'u', 'secret_pw');
-SELECT bb.add_instance('ch-refused', 'clickhouse', '127.0.0.1', 1, 'u', 'secret_pw');
+SELECT bb.add_instance('sf-main', 'snowflake', 'example.invalid', 443, 'u', 'secret_pw', verify => false);
+SELECT bb.add_instance('my-refused', 'mysql', '127.0.0.1', 1, 'u', 'secret_pw', verify => false);
+SELECT bb.add_instance('ch-refused', 'clickhouse', '127.0.0.1', 1, 'u', 'secret_pw', verify => false);
 
 -- bad input
 SELECT pg_temp.try($$SELECT bb.sync_instance(NULL)$$);
@@ -34,12 +34,12 @@ SELECT pg_temp.try($$SELECT bb.sync_instance('ch-refused')$$) ~ '^08001: could n
 SELECT count(*) AS databases_registered FROM bb.database;
 
 -- roles: only bytebase_admin (and superusers); the C bodies are the owner's alone
-SET ROLE regress_sync_dev;
+SET SESSION AUTHORIZATION regress_sync_dev;
 SELECT pg_temp.try($$SELECT bb.sync_instance('my-refused')$$);
 SELECT pg_temp.try($$SELECT bb.test_connection('my-refused')$$);
 SELECT pg_temp.try($$SELECT bb.remote_query('my-refused', NULL, 'SELECT 1')$$);
 SELECT pg_temp.try($$SELECT bb._sync_instance_c('my-refused')$$);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
   FROM pg_proc p WHERE p.pronamespace = 'bb'::regnamespace
    AND p.proname IN ('_sync_instance_c', '_test_connection_c', '_remote_query_c',

@@ -1,16 +1,16 @@
 -- bb.apply: targets (refs, groups, all), stages in pipeline order, tasks, content-addressed
 -- statements, Flyway-style version validation, and bad input that leaves nothing behind.
 \i sql/rollout_setup.inc
--- the review and dry runs are the subject of 43_plan_check; here no review runs
-ALTER EXTENSION bytebase DROP FUNCTION bb.lint(text, text, text);
-DROP FUNCTION bb.lint(text, text, text);
+-- the review is the subject of 43_plan_check; here every rule is off
+INSERT INTO bb.review_policy (environment_id, rule, level)
+SELECT e.id, r.id, 'off' FROM bb.environment e, bb.review_rules r;
 
 -- Everything that could run is planned in transactions that roll back (workers may be up).
 BEGIN;
-SET ROLE regress_bb_alice;
+SET SESSION AUTHORIZATION regress_bb_alice;
 SELECT bb.apply('shop', $$ALTER TABLE orders ADD COLUMN note text;$$,
                 version => '2026.11.25-01', title => 'add note') AS issue \gset
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT id, project, title, version, status, progress, waiting_for, created_by FROM bb.issues;
 -- one stage per environment with targets, in pipeline order; prod is protected
 SELECT s.position, e.name AS environment, s.needs_approval, s.approved_by
@@ -86,9 +86,9 @@ SELECT pg_temp.try($$SELECT bb.apply('empty', 'SELECT 1')$$);                   
 SELECT pg_temp.try($$SELECT bb.apply('shop', 'SELECT 1', version => '  ')$$);
 SELECT pg_temp.try($$SELECT bb.apply('shop', 'SELECT 1', version => E'v1\nv2')$$);
 -- roles: approvers do not create issues
-SET ROLE regress_bb_carol;
+SET SESSION AUTHORIZATION regress_bb_carol;
 SELECT pg_temp.try($$SELECT bb.apply('shop', 'SELECT 1')$$);
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT (SELECT count(*) FROM bb.issue) AS issues, (SELECT count(*) FROM bb.stage) AS stages,
        (SELECT count(*) FROM bb.task) AS tasks, (SELECT count(*) FROM bb.statement) AS statements,
        (SELECT count(*) FROM bb.plan_check) AS checks;

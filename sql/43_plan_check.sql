@@ -1,30 +1,32 @@
 -- Plan checks: the review (bb.lint per engine and environment) and the dry-run contract with the
 -- workers; error findings block a task (it fails before it runs), warnings never do; recheck and
--- retry after a policy change.  bb.lint is replaced by a stub with a policy table, so that these
+-- retry after a policy change.  bb._review is replaced by a stub with a policy table, so that these
 -- tests do not move with the rule catalog (43 tests the gate, the review tests test the rules).
 \i sql/rollout_setup.inc
-ALTER EXTENSION bytebase DROP FUNCTION bb.lint(text, text, text);
-DROP FUNCTION bb.lint(text, text, text);
+-- dry runs are off by default; these tests follow them where they may run
+SELECT bb.set_review_option('dev', 'dry_run', true), bb.set_review_option('staging', 'dry_run', true);
+ALTER EXTENSION bytebase DROP FUNCTION bb._review(text, text, text);
+DROP FUNCTION bb._review(text, text, text);
 DROP TABLE IF EXISTS public.lint_calls, public.lint_policy;
 CREATE TABLE public.lint_calls (engine text, environment text);
 CREATE TABLE public.lint_policy (environment text PRIMARY KEY, level text);
 INSERT INTO public.lint_policy VALUES ('dev', 'warning'), ('staging', 'off'), ('prod', 'error');
-CREATE FUNCTION bb.lint(statement text, engine text DEFAULT 'postgres', environment text DEFAULT NULL)
-RETURNS TABLE(line int, rule text, level text, message text) LANGUAGE plpgsql AS $$
+CREATE FUNCTION bb._review(statement text, engine text, environment text)
+RETURNS TABLE(line int, rule text, level text, message text, suppression text) LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO public.lint_calls VALUES (engine, environment);
   IF statement ~ 'crash' THEN
     RAISE EXCEPTION 'the linter crashed';
   END IF;
   RETURN QUERY
-    SELECT 1, 'statement.where.require-update-delete', p.level, 'UPDATE without WHERE changes every row'
+    SELECT 1, 'statement.where.require-update-delete', p.level, 'UPDATE without WHERE changes every row', NULL::text
       FROM public.lint_policy p
-     WHERE p.environment = lint.environment AND p.level <> 'off'
+     WHERE p.environment = _review.environment AND p.level <> 'off'
        AND statement ~* 'update' AND statement !~* 'where'
     UNION ALL
-    SELECT 2, 'statement.select-star', 'warning', 'avoid SELECT *' WHERE statement ~* 'select \*'
+    SELECT 2, 'statement.select-star', 'warning', 'avoid SELECT *', NULL::text WHERE statement ~* 'select \*'
     UNION ALL
-    SELECT 1, 'syntax-error', 'error', 'syntax error at or near "CREAT"' WHERE statement ~ '^CREAT ';
+    SELECT 1, 'syntax-error', 'error', 'syntax error at or near "CREAT"', NULL::text WHERE statement ~ '^CREAT ';
 END $$;
 
 CREATE FUNCTION pg_temp.finish(db text, iss bigint, st text) RETURNS text LANGUAGE plpgsql AS $$
@@ -37,9 +39,9 @@ CREATE FUNCTION pg_temp.task(iss bigint, db text) RETURNS bigint LANGUAGE sql AS
 $$;
 
 BEGIN;
-SET ROLE regress_bb_alice;
+SET SESSION AUTHORIZATION regress_bb_alice;
 SELECT bb.apply('shop', E'UPDATE orders SET note = 1;\nSELECT * FROM orders;') AS issue \gset
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 -- one review per engine and environment, not per database
 SELECT engine, environment, count(*) AS calls FROM public.lint_calls GROUP BY 1, 2 ORDER BY 1, 2;
 -- prod's policy makes the UPDATE an error: its tasks fail before they run; warnings never block
@@ -67,11 +69,11 @@ SELECT pg_temp.try(format('SELECT bb._finish_plan_check(%s, %L, %L)', pg_temp.ta
 -- a policy change and a recheck unblock the tasks that never ran
 UPDATE public.lint_policy SET level = 'warning' WHERE environment = 'prod';
 TRUNCATE public.lint_calls;
-SET ROLE regress_bb_bob;
+SET SESSION AUTHORIZATION regress_bb_bob;
 SELECT pg_temp.try(format('SELECT bb.recheck(%s)', :issue));
-SET ROLE regress_bb_alice;
+SET SESSION AUTHORIZATION regress_bb_alice;
 SELECT bb.recheck(:issue) AS rechecked;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 SELECT engine, environment, count(*) AS calls FROM public.lint_calls GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT stage, database, status, error, blocked_by FROM bb.tasks WHERE issue = :issue;
 SELECT status, progress, waiting_for FROM bb.issues WHERE id = :issue;
@@ -87,7 +89,7 @@ SELECT bb.retry(:issue) AS requeued;
 SELECT database, status FROM bb.tasks WHERE issue = :issue AND stage = 'prod';
 ROLLBACK;
 
--- a linter that fails gives a failed review check, which does not block
+-- a review that cannot run fails closed: a failed check with an error finding blocks the task
 BEGIN;
 SELECT bb.apply('shop', 'SELECT crash()', targets => '{my-dev/shop}') AS issue \gset
 SELECT database, "check", status, message FROM bb.plan_checks WHERE issue = :issue;
@@ -104,7 +106,9 @@ SELECT bb._finish_plan_check(pg_temp.task(:issue, 'pg-dev/shop'), 'dry_run', 'do
                              'warning', 'dry-run.skipped');
 SELECT database, "check", status, rule, level FROM bb.plan_checks WHERE issue = :issue;
 SELECT count(*) AS runnable FROM bb._runnable_tasks WHERE issue_id = :issue;
--- the workers' queue of dry runs: checks of tasks that can still run, of open issues
+-- the workers' queue of dry runs: checks of tasks that can still run, of open issues, in issue
+-- order per database (the issues above go first: cancel them), never in a protected stage
+SELECT bb.cancel(id) FROM bb.issue WHERE status IN ('open', 'failed');
 SELECT bb.apply('shop', 'SELECT 1', targets => '{pg-dev/shop, pg-prod/shop}') AS issue \gset
 SELECT bb._instance_id('pg-dev') = d.instance_id AS on_dev, q.statement_hash = i.statement_hash AS same_statement
   FROM bb._due_plan_checks q JOIN bb.database d ON d.id = q.database_id JOIN bb.issue i ON i.id = q.issue_id
@@ -113,7 +117,7 @@ SELECT bb.cancel(:issue);
 SELECT count(*) AS due FROM bb._due_plan_checks WHERE issue_id = :issue;
 ROLLBACK;
 
-DROP FUNCTION bb.lint(text, text, text);
+DROP FUNCTION bb._review(text, text, text);
 DROP TABLE public.lint_calls, public.lint_policy;
 
 \i sql/rollout_teardown.inc

@@ -118,6 +118,16 @@ END $$;
 COMMENT ON FUNCTION bb.lint(text, text, text) IS
   'SQL review of a script: findings (line, rule, level, message) ordered by line; with an environment its policy applies, else the basic template.';
 
+-- The review as the plan checks use it: every finding, with "-- bb:ignore" suppressions
+-- marked instead of dropped (the environment's policy decides whether they are honoured).
+CREATE FUNCTION bb._review(statement text, engine text, environment text)
+RETURNS TABLE(line int, rule text, level text, message text, suppression text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT l.line, l.rule, l.level, l.message, NULL::text FROM bb._lint(statement, engine, environment) l
+$$;
+COMMENT ON FUNCTION bb._review(text, text, text) IS
+  'Plan checks'' review of a script under an environment''s policy: findings with their suppression (honoured / refused).';
+
 CREATE FUNCTION bb._split(statement text, engine text)
 RETURNS TABLE(line int, col int, sql text, error text)
 LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'bb_split_statements';
@@ -134,6 +144,7 @@ COMMENT ON FUNCTION bb.split_statements(text, text) IS
   'The statements of a script as the review splits them: 1-based line and column (bytes) of each first token, its text (sql) without the terminator, and the splitter error (unterminated quote/comment, bad DELIMITER) if any.';
 
 REVOKE ALL ON FUNCTION bb._review_validate(text, text, jsonb), bb._lint(text, text, text),
+                       bb._review(text, text, text),
                        bb._split(text, text) FROM PUBLIC;
 
 -- Placeholder until the splitter's differential check lands (C: bb_split_check).

@@ -168,7 +168,7 @@ COMMENT ON FUNCTION bb._earlier_issue_on(bigint, bigint) IS
 -- same database.  Index-driven: open issues (issue_open), their few stages
 -- (stage_issue_id_position_key + task_unfinished), the stage's pending tasks (task_runnable),
 -- the task's open checks (plan_check_open), the database's queue (task_database_queue).
-CREATE VIEW bb._runnable_tasks AS
+CREATE VIEW bb._runnable_tasks WITH (security_invoker = true) AS
   SELECT t.id, t.issue_id, t.stage_id, t.database_id
     FROM bb.issue i
     CROSS JOIN LATERAL (
@@ -191,7 +191,7 @@ COMMENT ON VIEW bb._runnable_tasks IS
 
 -- Dry runs are due when their task's stage becomes the current one and no earlier issue is
 -- unfinished on the database (a dry run before that change would judge the wrong schema).
-CREATE VIEW bb._due_plan_checks AS
+CREATE VIEW bb._due_plan_checks WITH (security_invoker = true) AS
   SELECT c.task_id, t.issue_id, t.database_id, i.statement_hash
     FROM bb.issue i
     CROSS JOIN LATERAL (

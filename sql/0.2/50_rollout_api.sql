@@ -222,9 +222,12 @@ BEGIN
   END IF;
   IF version IS NOT NULL AND (version !~ '\S' OR version ~ '[\r\n]' OR length(version) > 200) THEN
     RAISE EXCEPTION 'invalid version %', quote_literal(bb._clip(version)) USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'A version is one line of at most 200 characters, e.g. ''2026.11.25-01'' or ''1.4.2''.';
+      HINT = 'A version is one line of up to 200 characters, e.g. ''2026.11.25-01''; omit it for an unversioned change.';
   END IF;
   PERFORM bb._not_null('out_of_order', out_of_order);
+  IF array_position(targets, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'targets must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
 
   dbs := bb._apply_targets(proj, project, targets);
   IF cardinality(dbs) = 0 THEN

@@ -1,6 +1,6 @@
 -- bytebase 0.2 — plan checks: SQL review and dry runs that gate the tasks of an issue
 --
--- review   run by bb.apply / bb.recheck / bb.retry through bb._lint(statement, engine,
+-- review   run by bb.apply / bb.recheck / bb.retry through bb._review(statement, engine,
 --          environment), once per (engine, environment) pair: one bb.review_result with its
 --          findings, referenced by the plan_check rows of every task it covers (10,000 tenant
 --          tasks share one result).  A review that cannot run fails closed: a 'review.failed'
@@ -88,7 +88,7 @@ BEGIN
     why := NULL;
     BEGIN
       SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO found
-        FROM bb._lint(body, pair.engine, pair.environment) f;
+        FROM bb._review(body, pair.engine, pair.environment) f;
     EXCEPTION
       WHEN query_canceled OR admin_shutdown THEN RAISE;
       WHEN OTHERS THEN why := SQLERRM; found := '[]';

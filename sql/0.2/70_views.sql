@@ -122,8 +122,8 @@ CREATE VIEW bb.issues WITH (security_invoker = true) AS
              (SELECT count(DISTINCT f.task_id) FROM bb.plan_check_finding f JOIN bb.task x ON x.id = f.task_id
                WHERE x.issue_id = i.id AND x.status = 'failed' AND f.kind = 'dry_run' AND f.blocking) AS dry_run_failed,
              (SELECT count(*) FROM bb.plan_check c JOIN bb.task x ON x.id = c.task_id
-               WHERE x.issue_id = i.id AND c.kind = 'dry_run' AND c.status IN ('pending', 'running')
-                 AND x.status IN ('pending', 'pending_approval')) AS dry_runs,
+               WHERE x.issue_id = i.id AND c.status = 'running')
+             + (SELECT count(*) FROM bb._due_plan_checks q WHERE q.issue_id = i.id) AS dry_runs,
              (SELECT min(bb._earlier_issue_on(x.database_id, x.issue_id)) FROM bb.task x
                WHERE x.issue_id = i.id AND x.status = 'pending' AND i.status = 'open') AS queued_behind
         FROM bb.task t WHERE t.issue_id = i.id) n

@@ -15,7 +15,8 @@ GRANT SELECT ON bb.environment, bb.engine, bb.instance, bb.project, bb.project_m
 
 GRANT SELECT ON bb.environments, bb.engines, bb.instances, bb.projects, bb.project_members, bb.databases,
   bb.database_groups, bb.review_rules, bb.review_policies, bb.review_options, bb.issues, bb.tasks,
-  bb.task_runs, bb.plan_checks, bb.pending_approvals, bb.changelog, bb.approvals, bb._task_findings
+  bb.task_runs, bb.plan_checks, bb.pending_approvals, bb.changelog, bb.approvals, bb._task_findings,
+  bb._due_plan_checks, bb._runnable_tasks
   TO bytebase_admin, bytebase_approver, bytebase_developer;
 
 ALTER TABLE bb.project ENABLE ROW LEVEL SECURITY;
