@@ -25,7 +25,7 @@ wait_control() {
 fresh_extension() {
 	local i
 	for ((i = 0; i < 10; i++)); do
-		ctl_psql -c "DROP EXTENSION IF EXISTS bytebase CASCADE" >/dev/null 2>&1 && break
+		ctl_psql -c "DROP EXTENSION IF EXISTS bytebase CASCADE" -c "DROP SCHEMA IF EXISTS bb CASCADE" >/dev/null 2>&1 && break
 		sleep 0.5
 	done
 	ctl_psql -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" -c "CREATE EXTENSION bytebase" >/dev/null
