@@ -254,13 +254,13 @@ COMMENT ON FUNCTION bb._task_claim(int) IS
 CREATE FUNCTION bb._task_context(task bigint,
     OUT issue_id bigint, OUT database_id bigint, OUT database text, OUT instance text,
     OUT engine text, OUT body text, OUT hash text, OUT version text, OUT control_id text,
-    OUT created_by name, OUT resumable boolean)
+    OUT created_by name, OUT resumable boolean, OUT transactional_ddl boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT t.issue_id, t.database_id, d.name, ins.name, ins.engine, st.body, st.hash, iss.version,
          (SELECT system_identifier::text FROM pg_control_system()) || '/' ||
          (SELECT oid FROM pg_database WHERE datname = current_database()) || '/' ||
          (SELECT oid FROM pg_extension WHERE extname = 'bytebase'),
-         iss.created_by, en.resumable
+         iss.created_by, en.resumable, en.transactional_ddl
     FROM bb.task t JOIN bb.database d ON d.id = t.database_id
     JOIN bb.instance ins ON ins.id = d.instance_id JOIN bb.engine en ON en.name = ins.engine
     JOIN bb.issue iss ON iss.id = t.issue_id

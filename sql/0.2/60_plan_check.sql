@@ -5,7 +5,7 @@
 --          findings, referenced by the plan_check rows of every task it covers (10,000 tenant
 --          tasks share one result).  A review that cannot run fails closed: a 'review.failed'
 --          error finding blocks its tasks until bb.recheck.
--- dry_run  PostgreSQL targets in UNPROTECTED environments whose review option dry_run is on
+-- dry_run  targets with transactional DDL (PostgreSQL) in UNPROTECTED environments whose review option dry_run is on
 --          (off by default): the workers run the change in a rolled-back transaction once the
 --          task's stage is the issue's current stage and no earlier issue is unfinished on the
 --          database.  Nothing of an unapproved change ever executes on a protected target.
@@ -119,9 +119,10 @@ BEGIN
     FROM bb.task t
     JOIN bb.database d ON d.id = t.database_id
     JOIN bb.instance i ON i.id = d.instance_id
+    JOIN bb.engine en ON en.name = i.engine
     JOIN bb.stage s ON s.id = t.stage_id
     JOIN bb.environment e ON e.id = s.environment_id
-   WHERE t.id = ANY (tasks) AND i.engine = 'postgres' AND t.status IN ('pending', 'pending_approval')
+   WHERE t.id = ANY (tasks) AND en.transactional_ddl AND t.status IN ('pending', 'pending_approval')
      AND NOT s.needs_approval AND NOT e.protected AND bb._review_option(e.id, 'dry_run');
 END $$;
 COMMENT ON FUNCTION bb._run_checks(bigint, bigint[]) IS

@@ -84,7 +84,7 @@ load_task(BBTaskWork *w)
 
 	arg[0] = wx_itoa(w->task_id);
 	if (wx_exec("SELECT issue_id, database_id, database, instance, engine, body, hash, version, "
-				"control_id, created_by, resumable FROM bb._task_context($1::bigint)", 1, arg) != 1)
+				"control_id, created_by, resumable, transactional_ddl FROM bb._task_context($1::bigint)", 1, arg) != 1)
 		elog(ERROR, "bytebase: task " INT64_FORMAT " vanished", w->task_id);
 	w->issue_id = wx_get_int(0, 1);
 	w->database_id = wx_get_int(0, 2);
@@ -97,6 +97,7 @@ load_task(BBTaskWork *w)
 	w->control_id = wx_get(0, 9);
 	created_by = wx_get(0, 10);
 	w->resumable = strcmp(wx_get(0, 11), "t") == 0;
+	w->transactional_ddl = strcmp(wx_get(0, 12), "t") == 0;
 	/* the change runs with the rights of the person who asked for it: a developer's change
 	 * never uses a connection that only a superuser may make (password rule); a dropped
 	 * role has no rights at all */

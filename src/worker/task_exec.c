@@ -152,11 +152,12 @@ snapshot_best_effort(BBConn *conn, const char *database)
 	return snap;
 }
 
-/* True when a PostgreSQL task runs atomically (one target transaction with its history row). */
+/* True when a task runs atomically: the engine rolls DDL back (one target transaction holds
+ * the change and its history row) and no statement refuses a transaction block. */
 bool
-bb_task_is_atomic(const char *engine, List *stmts)
+bb_task_is_atomic(bool transactional_ddl, List *stmts)
 {
-	return strcmp(engine, "postgres") == 0 && !bb_script_is_nontransactional(stmts);
+	return transactional_ddl && !bb_script_is_nontransactional(stmts);
 }
 
 /* Picks the strategy by engine.  The connection is opened with no control transaction open
@@ -175,9 +176,9 @@ bb_task_execute(BBTaskWork *w)
 	w->connected = true;
 	PG_TRY();
 	{
-		if (bb_task_is_atomic(w->engine, w->stmts))
+		if (bb_task_is_atomic(w->transactional_ddl, w->stmts))
 			exec_pg_atomic(conn, w, stmtcxt);
-		else if (strcmp(w->engine, "postgres") == 0)
+		else if (w->transactional_ddl)
 			exec_pg_nontransactional(conn, w, stmtcxt);
 		else
 			exec_from(conn, w, stmtcxt);
@@ -201,9 +202,9 @@ bb_task_dry_run(BBTaskWork *w)
 	BBConn	   *volatile conn;
 	MemoryContext stmtcxt;
 
-	if (strcmp(w->engine, "postgres") != 0)
-		return pstrdup("dry runs exist for PostgreSQL targets only");
-	if (!bb_task_is_atomic(w->engine, w->stmts))
+	if (!w->transactional_ddl)
+		return pstrdup("dry runs exist for engines with transactional DDL (PostgreSQL) only");
+	if (!bb_task_is_atomic(w->transactional_ddl, w->stmts))
 		return pstrdup("not dry-run: the script has a statement that cannot run inside a transaction "
 					   "(e.g. CREATE INDEX CONCURRENTLY) or its own transaction control");
 	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "bytebase statement", ALLOCSET_DEFAULT_SIZES);

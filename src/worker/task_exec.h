@@ -22,6 +22,7 @@ typedef struct BBTaskWork
 	char	   *database;		/* bb.database.name */
 	char	   *engine;			/* bb.instance.engine */
 	bool		resumable;		/* bb.engine.resumable */
+	bool		transactional_ddl;	/* bb.engine.transactional_ddl: atomic change + history row */
 	char	   *body;			/* the statement text */
 	char	   *hash;			/* sha256 of body (statement_hash and checksum) */
 	char	   *version;		/* may be NULL */
@@ -53,7 +54,7 @@ extern void bb_task_execute(BBTaskWork *w);
  * (w->connected tells whether the statement or the connection failed). */
 extern char *bb_task_dry_run(BBTaskWork *w);
 
-/* True when a PostgreSQL task runs atomically (one target transaction with its history row). */
-extern bool bb_task_is_atomic(const char *engine, List *stmts);
+/* True when a task runs atomically (transactional DDL, no statement refusing a transaction block). */
+extern bool bb_task_is_atomic(bool transactional_ddl, List *stmts);
 
 #endif

@@ -74,7 +74,8 @@ recover_dry_runs(void)
 /* One orphan, decided under its row lock so a finishing executor cannot race us: what the
  * engine guarantees decides (README "Crash safety"). */
 static void
-recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *engine, const char *body)
+recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *engine, bool transactional_ddl,
+			const char *body)
 {
 	const char *a[4];
 	const char *error;
@@ -90,7 +91,7 @@ recover_one(int64 task_id, int attempts, pid_t pid, int stmts_done, const char *
 		return;
 
 	stmts = bb_task_split(body, engine);
-	if (!bb_task_is_atomic(engine, stmts))
+	if (!bb_task_is_atomic(transactional_ddl, stmts))
 		error = psprintf("interrupted after statement %d of %d; verify on the target, then bb.retry "
 						 "(resumes at statement %d) or bb.skip",
 						 stmts_done, list_length(stmts), stmts_done + 1);
@@ -121,13 +122,15 @@ bb_recover_orphans(void)
 	int		   *done;
 	char	  **engine;
 	char	  **body;
+	bool	   *txddl;
 	int			k = 0;
 
 	recover_dry_runs();
 	n = wx_exec("SELECT t.id, t.attempts, coalesce(r.executor_pid, 0), coalesce(r.statements_done, 0), "
-				"       ins.engine, st.body "
+				"       ins.engine, st.body, en.transactional_ddl "
 				"FROM bb.task t LEFT JOIN bb.task_run r ON r.task_id = t.id AND r.attempt = t.attempts "
 				"JOIN bb.database d ON d.id = t.database_id JOIN bb.instance ins ON ins.id = d.instance_id "
+				"JOIN bb.engine en ON en.name = ins.engine "
 				"JOIN bb.issue iss ON iss.id = t.issue_id JOIN bb.statement st ON st.hash = iss.statement_hash "
 				"WHERE t.status = 'running' ORDER BY t.id", 0, NULL);
 	if (n == 0)
@@ -138,6 +141,7 @@ bb_recover_orphans(void)
 	done = palloc(n * sizeof(int));
 	engine = palloc(n * sizeof(char *));
 	body = palloc(n * sizeof(char *));
+	txddl = palloc(n * sizeof(bool));
 	for (uint64 i = 0; i < n; i++)
 	{
 		pid[k] = (int) wx_get_int(i, 3);
@@ -148,8 +152,9 @@ bb_recover_orphans(void)
 		done[k] = (int) wx_get_int(i, 4);
 		engine[k] = wx_get(i, 5);
 		body[k] = wx_get(i, 6);
+		txddl[k] = strcmp(wx_get(i, 7), "t") == 0;
 		k++;
 	}
 	for (int i = 0; i < k; i++)
-		recover_one(task[i], attempts[i], pid[i], done[i], engine[i], body[i]);
+		recover_one(task[i], attempts[i], pid[i], done[i], engine[i], txddl[i], body[i]);
 }
