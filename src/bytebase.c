@@ -7,6 +7,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "audit.h"
 #include "bytebase.h"
 
 PG_MODULE_MAGIC;
@@ -46,6 +47,8 @@ _PG_init(void)
 							 "Read by bb.apply when it plans the checks of a new issue.",
 							 &bb_dry_run, true, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bytebase");
+
+	bb_audit_init();
 
 	if (process_shared_preload_libraries_in_progress)
 		bb_launcher_register();
