@@ -1,41 +1,10 @@
 -- Governance: alter/drop instances, drop projects and environments, alter/drop/preview
 -- database groups; every bad input's error and nothing half-done, as the roles that call them.
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS bytebase CASCADE;
-CREATE EXTENSION IF NOT EXISTS postgres_fdw;
--- postgres_fdw servers of instances outlive DROP EXTENSION; start from none
-DO $$ DECLARE s name; BEGIN
-  FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
-    EXECUTE format('DROP SERVER %I CASCADE', s);
-  END LOOP; END $$;
-CREATE EXTENSION bytebase;
-
--- try(sql): runs sql and shows the error as "SQLSTATE: message (hint)", one line per bad input
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hint text;
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-  RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN ' (' || hint || ')' ELSE '' END;
-END $$;
-
--- people: an admin, an approver, a developer in project shop, a developer in no project
-DO $$
-DECLARE r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['regress_bb_gov_admin', 'regress_bb_gov_appr', 'regress_bb_gov_dev', 'regress_bb_gov_out'] LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-    END IF;
-  END LOOP;
-END $$;
+\set roles '{regress_bb_gov_admin,regress_bb_gov_appr,regress_bb_gov_dev,regress_bb_gov_out}'
+\i sql/governance_setup.inc
 GRANT bytebase_admin TO regress_bb_gov_admin;
 GRANT bytebase_approver TO regress_bb_gov_appr;
 GRANT bytebase_developer TO regress_bb_gov_dev, regress_bb_gov_out;
-RESET client_min_messages;
 
 -- the catalog these tests change (hosts are fake: verify => false)
 SELECT bb.create_environment('dev'), bb.create_environment('qa'), bb.create_environment('staging'),
@@ -275,11 +244,4 @@ SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'bb' AND obj_description(p.oid, 'pg_proc') IS NULL;
 
 -- clean up: the instances' servers (postgres_fdw's outlive the extension) and the roles
-SET client_min_messages = warning;
-DO $$ DECLARE s name; BEGIN
-  FOR s IN SELECT server_name FROM bb.instance LOOP
-    EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', s);
-  END LOOP; END $$;
-DROP EXTENSION bytebase CASCADE;
-DROP ROLE regress_bb_gov_admin, regress_bb_gov_appr, regress_bb_gov_dev, regress_bb_gov_out;
-RESET client_min_messages;
+\i sql/governance_teardown.inc

@@ -2,39 +2,11 @@
 -- failed call in its own transaction, who may read it, and that nobody may change it.
 -- (Failed calls are recorded by the launcher after their transaction rolled back:
 -- test/integration/04_audit.sh.  Queries here read ok rows only, which is deterministic.)
-\set SHOW_CONTEXT never
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS bytebase CASCADE;
-CREATE EXTENSION IF NOT EXISTS postgres_fdw;
-DO $$ DECLARE s name; BEGIN
-  FOR s IN SELECT srvname FROM pg_foreign_server WHERE srvname LIKE 'bytebase\_%' LOOP
-    EXECUTE format('DROP SERVER %I CASCADE', s);
-  END LOOP; END $$;
-CREATE EXTENSION bytebase;
-
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hint text;
-BEGIN
-  EXECUTE sql;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-  RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN ' (' || hint || ')' ELSE '' END;
-END $$;
-
-DO $$
-DECLARE r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['regress_bb_aud_admin', 'regress_bb_aud_appr', 'regress_bb_aud_dev'] LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-    END IF;
-  END LOOP;
-END $$;
+\set roles '{regress_bb_aud_admin,regress_bb_aud_appr,regress_bb_aud_dev}'
+\i sql/governance_setup.inc
 GRANT bytebase_admin TO regress_bb_aud_admin;
 GRANT bytebase_approver TO regress_bb_aud_appr;
 GRANT bytebase_developer TO regress_bb_aud_dev;
-RESET client_min_messages;
 
 -- successful calls: one ok row each, the session user as who, passwords redacted
 SET SESSION AUTHORIZATION regress_bb_aud_admin;
@@ -105,11 +77,4 @@ SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'bb' AND c.relname IN ('audit_entry', 'audit_log') AND obj_description(c.oid, 'pg_class') IS NULL;
 SELECT attname FROM pg_attribute WHERE attrelid = 'bb.audit_log'::regclass AND attnum > 0 ORDER BY attnum;
 
-SET client_min_messages = warning;
-DO $$ DECLARE s name; BEGIN
-  FOR s IN SELECT server_name FROM bb.instance LOOP
-    EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', s);
-  END LOOP; END $$;
-DROP EXTENSION bytebase CASCADE;
-DROP ROLE regress_bb_aud_admin, regress_bb_aud_appr, regress_bb_aud_dev;
-RESET client_min_messages;
+\i sql/governance_teardown.inc
