@@ -347,6 +347,14 @@ audit_xact_callback(XactEvent event, void *arg)
 		return;
 	switch (event)
 	{
+		case XACT_EVENT_PRE_PREPARE:
+			/* ROLLBACK PREPARED would drop the ok rows after this session could see the calls'
+			 * results (a remote query's rows): audited calls settle in their own session */
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot PREPARE a transaction that called bytebase API functions"),
+					 errhint("Commit or roll back such a transaction in its session.")));
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
 			for (int i = 0; i < n_calls; i++)

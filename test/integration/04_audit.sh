@@ -63,6 +63,9 @@ wait_row "a call whose transaction rolled back is recorded as rolled_back" "\"fu
 	AND arguments->>'name' = 'undone' AND outcome = 'rolled_back' AND sqlstate IS NULL"
 as_admin "BEGIN; SELECT bb.create_project('later'); SELECT 1/0; COMMIT;" >/dev/null
 wait_row "so is one undone by a later error in its transaction" "arguments->>'name' = 'later' AND outcome = 'rolled_back'"
+out=$(as_admin "BEGIN; SELECT bb.create_project('prepared'); PREPARE TRANSACTION 'bb_audit';")
+like "a transaction with audited calls cannot be prepared" 'cannot PREPARE a transaction that called bytebase API functions' "$out"
+wait_row "its call is recorded as rolled back" "arguments->>'name' = 'prepared' AND outcome = 'rolled_back'"
 is "nothing is recorded twice" "0" "$(ctl_psql -c "SELECT count(*) FROM (SELECT arguments FROM bb.audit_log
 	WHERE \"function\" LIKE 'create_%' GROUP BY arguments HAVING count(*) > 1) d")"
 
