@@ -511,7 +511,8 @@ write_entries(const AuditSlot *batch, int n, uint64 lost)
 	const char *args[7];
 
 	wx_begin("bytebase audit");
-	wx_exec("SET LOCAL lock_timeout = '1s'", 0, NULL);
+	/* give way at once to DROP EXTENSION or DDL on the table (well before deadlock_timeout) */
+	wx_exec("SET LOCAL lock_timeout = '100ms'", 0, NULL);
 	if (wx_exec("SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname = 'bytebase' "
 				"AND pg_catalog.to_regclass('bb.audit_entry') IS NOT NULL", 0, NULL) == 0)
 	{
@@ -571,6 +572,7 @@ bb_audit_drain(void)
 		uint64		lost;
 		int			n;
 		volatile bool written = false;
+		volatile bool busy = false;
 
 		/* an unlocked look first: the usual case is an empty ring */
 		if (ring->head == ring->tail && ring->lost == ring->lost_recorded)
@@ -593,13 +595,17 @@ bb_audit_drain(void)
 		PG_CATCH();
 		{
 			MemoryContextSwitchTo(cxt);
-			EmitErrorReport();
+			busy = (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE);
+			if (!busy)
+				EmitErrorReport();
 			FlushErrorState();
 			AbortCurrentTransaction();
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
 
+		if (busy)
+			break;				/* the table is locked: the entries wait for the next wake-up */
 		if (!written)
 		{
 			if (++failures < DRAIN_RETRIES)
