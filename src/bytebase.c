@@ -7,6 +7,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "audit.h"
 #include "bytebase.h"
 
 PG_MODULE_MAGIC;
@@ -41,6 +42,8 @@ _PG_init(void)
 							NULL, &bb_max_workers, 4, 1, 1024,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bytebase");
+
+	bb_audit_init();
 
 	if (process_shared_preload_libraries_in_progress)
 		bb_launcher_register();

@@ -101,9 +101,3 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
          ('snowflake', 'snowflake', false, true, false)
 $$;
 COMMENT ON FUNCTION bb._engines() IS 'The engines linked into the extension and their capabilities (source of bb.engine).';
-
--- Placeholder until the audit log lands (15_audit.sql replaces it): every state-changing API
--- function calls bb._audit(function, arguments with secrets redacted) first.
-CREATE OR REPLACE FUNCTION bb._audit(function text, arguments jsonb) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$ SELECT $$;
-COMMENT ON FUNCTION bb._audit(text, jsonb) IS 'Records a state-changing API call in the audit log (placeholder).';

@@ -65,3 +65,7 @@ CREATE POLICY visible ON bb.plan_check_finding FOR SELECT
          OR EXISTS (SELECT 1 FROM bb.review_result r WHERE r.id = review_id));
 CREATE POLICY visible ON bb.changelog_entry FOR SELECT
   USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.database d WHERE d.id = database_id));
+
+-- The audit log is for admins only; nobody gets UPDATE, DELETE or TRUNCATE (bb._audit writes
+-- it as the extension owner, and a trigger keeps it append-only).
+GRANT SELECT ON bb.audit_entry, bb.audit_log TO bytebase_admin;

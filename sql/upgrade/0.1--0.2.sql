@@ -123,3 +123,21 @@ ALTER TABLE bb.review_result DROP COLUMN migrated_task;
 ALTER TABLE bb.plan_check_finding ADD CONSTRAINT plan_check_finding_check CHECK ((task_id IS NULL) <> (review_id IS NULL));
 CREATE INDEX plan_check_finding_task ON bb.plan_check_finding (task_id);
 CREATE INDEX plan_check_finding_review ON bb.plan_check_finding (review_id);
+
+-- 6. The audit log.
+CREATE TABLE bb.audit_entry (
+  id          bigserial PRIMARY KEY,
+  at          timestamptz NOT NULL,
+  who         name NOT NULL,
+  "function"  text NOT NULL,
+  arguments   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(arguments) = 'object'),
+  outcome     text NOT NULL CHECK (outcome IN ('ok', 'error', 'rolled_back')),
+  sqlstate    text CHECK (sqlstate ~ '^[0-9A-Z]{5}$'),
+  error       text,
+  CHECK ((outcome = 'ok') = (error IS NULL))
+);
+COMMENT ON TABLE bb.audit_entry IS
+  'Append-only audit log behind bb.audit_log: who (session user) called which API function when, with which arguments (secrets redacted), and the outcome.';
+CREATE INDEX audit_entry_at ON bb.audit_entry (at);
+SELECT pg_catalog.pg_extension_config_dump('bb.audit_entry', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.audit_entry_id_seq', '');

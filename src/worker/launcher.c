@@ -17,6 +17,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "audit.h"
 #include "bytebase.h"
 #include "executor.h"
 #include "worker_shmem.h"
@@ -259,6 +260,7 @@ bb_launcher_main(Datum arg)
 			announced = true;
 			MemoryContextReset(tickcxt);
 			MemoryContextSwitchTo(tickcxt);
+			bb_audit_drain();	/* audit entries of failed calls (handles its own errors) */
 			PG_TRY();
 			{
 				(void) launcher_tick();
