@@ -118,8 +118,8 @@ COMMENT ON FUNCTION bb._require_project(bigint, text) IS
 CREATE FUNCTION bb.create_environment(name text, protected boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('create_environment', jsonb_build_object('name', name, 'protected', protected));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._check_name('environment', name);
   IF EXISTS (SELECT 1 FROM bb.environment e WHERE e.name = create_environment.name) THEN
     RAISE EXCEPTION 'environment "%" already exists', name USING ERRCODE = 'duplicate_object',
@@ -187,10 +187,10 @@ BEGIN
   -- the calling statement holds the password: keep it out of the server log if this call fails
   saved_log_level := current_setting('log_min_error_statement');
   PERFORM set_config('log_min_error_statement', 'panic', true);
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('add_instance', jsonb_build_object('name', name, 'engine', engine, 'host', host,
     'port', port, 'username', username, 'password', CASE WHEN password IS NOT NULL THEN '<redacted>' END,
     'environment', environment, 'options', options, 'verify', verify));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._check_name('instance', name);
   PERFORM bb._not_null('engine', engine);
   PERFORM bb._not_null('host', host);
@@ -280,8 +280,8 @@ COMMENT ON FUNCTION bb._verify_instance(text) IS 'Test connection of bb.add_inst
 CREATE FUNCTION bb.create_project(name text, title text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('create_project', jsonb_build_object('name', name, 'title', title));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._check_name('project', name);
   IF EXISTS (SELECT 1 FROM bb.project p WHERE p.name = create_project.name) THEN
     RAISE EXCEPTION 'project "%" already exists', name USING ERRCODE = 'duplicate_object',
@@ -295,8 +295,8 @@ CREATE FUNCTION bb.grant_project(project text, role name) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE proj bigint;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('grant_project', jsonb_build_object('project', project, 'role', role));
+  PERFORM bb._require('bytebase_admin');
   proj := bb._project_id(bb._not_null('project', project));
   IF role IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
     RAISE EXCEPTION 'role "%" does not exist', bb._clip(role) USING ERRCODE = 'undefined_object',
@@ -312,8 +312,8 @@ CREATE FUNCTION bb.revoke_project(project text, role name) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE proj bigint;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('revoke_project', jsonb_build_object('project', project, 'role', role));
+  PERFORM bb._require('bytebase_admin');
   proj := bb._project_id(bb._not_null('project', project));
   DELETE FROM bb.project_member m WHERE m.project_id = proj AND m.role = revoke_project.role;
   IF NOT FOUND THEN
@@ -328,9 +328,9 @@ CREATE FUNCTION bb.assign_database(database text, project text, environment text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE db bigint; proj bigint; env bigint;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('assign_database', jsonb_build_object('database', database, 'project', project,
     'environment', environment, 'labels', labels));
+  PERFORM bb._require('bytebase_admin');
   db := bb._database_id(database);
   proj := bb._project_id(bb._not_null('project', project));
   IF environment IS NOT NULL THEN
@@ -387,9 +387,9 @@ CREATE FUNCTION bb.create_database_group(project text, name text, labels jsonb D
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE proj bigint; gid bigint;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('create_database_group', jsonb_build_object('project', project, 'name', name,
     'labels', labels, 'name_pattern', name_pattern));
+  PERFORM bb._require('bytebase_admin');
   proj := bb._project_id(bb._not_null('project', project));
   PERFORM bb._check_name('database group', name);
   PERFORM bb._check_group_condition(labels, name_pattern);

@@ -55,10 +55,10 @@ BEGIN
   -- the calling statement may hold a password: keep it out of the server log if this call fails
   saved_log_level := current_setting('log_min_error_statement');
   PERFORM set_config('log_min_error_statement', 'panic', true);
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('alter_instance', jsonb_build_object('name', name, 'host', host, 'port', port,
     'username', username, 'password', CASE WHEN password IS NOT NULL THEN '<redacted>' END,
     'options', options, 'verify', verify));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._not_null('verify', verify);
   SELECT * INTO inst FROM bb.instance i
    WHERE i.id = bb._instance_id(bb._not_null('instance', alter_instance.name)) FOR UPDATE;
@@ -135,8 +135,8 @@ DECLARE
   tbl text;
   m record;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('drop_instance', jsonb_build_object('name', name, 'cascade', cascade));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._not_null('cascade', cascade);
   SELECT * INTO inst FROM bb.instance i
    WHERE i.id = bb._instance_id(bb._not_null('instance', drop_instance.name)) FOR UPDATE;
@@ -210,8 +210,8 @@ CREATE FUNCTION bb.drop_project(name text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE proj bigint; uses text; tbl text;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('drop_project', jsonb_build_object('name', name));
+  PERFORM bb._require('bytebase_admin');
   proj := bb._project_id(bb._not_null('project', name));
   PERFORM 1 FROM bb.project p WHERE p.id = proj FOR UPDATE;
   uses := bb._uses(json_build_object(
@@ -236,8 +236,8 @@ CREATE FUNCTION bb.drop_environment(name text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE env bigint; pos int; uses text; tbl text;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('drop_environment', jsonb_build_object('name', name));
+  PERFORM bb._require('bytebase_admin');
   env := bb._environment_id(bb._not_null('environment', name));
   LOCK TABLE bb.environment IN SHARE ROW EXCLUSIVE MODE;  -- positions stay dense under concurrency
   uses := bb._uses(json_build_object(
@@ -289,9 +289,9 @@ CREATE FUNCTION bb.alter_database_group(project text, name text, labels jsonb DE
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE g bb.database_group;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('alter_database_group', jsonb_build_object('project', project, 'name', name,
     'labels', labels, 'name_pattern', name_pattern));
+  PERFORM bb._require('bytebase_admin');
   g := bb._database_group(bb._project_id(bb._not_null('project', project)), project, name);
   g.labels := coalesce(labels, g.labels);
   g.name_pattern := CASE WHEN name_pattern IS NULL THEN g.name_pattern
@@ -310,8 +310,8 @@ CREATE FUNCTION bb.drop_database_group(project text, name text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE g bb.database_group;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('drop_database_group', jsonb_build_object('project', project, 'name', name));
+  PERFORM bb._require('bytebase_admin');
   g := bb._database_group(bb._project_id(bb._not_null('project', project)), project, name);
   DELETE FROM bb.database_group x WHERE x.id = g.id;   -- issues planned from it keep their tasks
 END $$;

@@ -21,8 +21,8 @@ REVOKE ALL ON FUNCTION bb._sync_instance_c(text), bb._test_connection_c(text),
 CREATE FUNCTION bb.sync_instance(instance text) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('sync_instance', jsonb_build_object('instance', instance));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._instance_id(bb._not_null('instance', instance));
   RETURN bb._sync_instance_c(instance);
 END $$;
@@ -45,8 +45,8 @@ COMMENT ON FUNCTION bb.test_connection(text) IS
 CREATE FUNCTION bb.remote_query(instance text, database text, sql text) RETURNS SETOF jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('remote_query', jsonb_build_object('instance', instance, 'database', database, 'sql', sql));
+  PERFORM bb._require('bytebase_admin');
   PERFORM bb._instance_id(bb._not_null('instance', instance));
   PERFORM bb._not_null('sql', sql);
   RETURN QUERY SELECT r FROM bb._remote_query_c(instance, database, sql) AS r;

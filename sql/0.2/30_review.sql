@@ -23,9 +23,9 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE env bigint;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('set_review_rule', jsonb_build_object('environment', environment, 'rule', rule,
     'level', level, 'payload', payload));
+  PERFORM bb._require('bytebase_admin');
   env := bb._environment_id(bb._not_null('environment', environment));
   PERFORM bb._review_validate(rule, level, payload);
   INSERT INTO bb.review_policy AS p (environment_id, rule, level, payload, updated_by)
@@ -69,8 +69,8 @@ CREATE FUNCTION bb.set_review_option(environment text, option text, value boolea
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE env bb.environment;
 BEGIN
-  PERFORM bb._require('bytebase_admin');
   PERFORM bb._audit('set_review_option', jsonb_build_object('environment', environment, 'option', option, 'value', value));
+  PERFORM bb._require('bytebase_admin');
   SELECT * INTO env FROM bb.environment e WHERE e.id = bb._environment_id(bb._not_null('environment', environment));
   IF option IS NULL OR option NOT IN ('allow_suppressions', 'dry_run') THEN
     RAISE EXCEPTION 'unknown review option "%"', bb._clip(option) USING ERRCODE = 'invalid_parameter_value',

@@ -207,10 +207,10 @@ DECLARE
   iss bigint;
   bad text;
 BEGIN
-  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   PERFORM bb._audit('apply', jsonb_build_object('project', project, 'targets', targets, 'version', version,
     'title', title, 'out_of_order', out_of_order,
     'statement_sha256', CASE WHEN statement IS NOT NULL THEN encode(sha256(convert_to(statement, 'UTF8')), 'hex') END));
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   proj := bb._project_id(bb._not_null('project', project));
   PERFORM bb._require_project(proj, project);
   IF statement IS NULL THEN
@@ -300,8 +300,8 @@ CREATE FUNCTION bb.approve(issue bigint, comment text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s bb.stage;
 BEGIN
-  PERFORM bb._require('bytebase_approver', 'bytebase_admin');
   PERFORM bb._audit('approve', jsonb_build_object('issue', issue, 'comment', comment));
+  PERFORM bb._require('bytebase_approver', 'bytebase_admin');
   s := bb._decision_stage(issue, 'approve');
   UPDATE bb.stage st SET approved_by = bb._caller(), approved_at = now() WHERE st.id = s.id;
   PERFORM bb._task_transition(ARRAY(SELECT t.id FROM bb.task t WHERE t.stage_id = s.id AND t.status = 'pending_approval'),
@@ -319,8 +319,8 @@ CREATE FUNCTION bb.reject(issue bigint, comment text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s bb.stage;
 BEGIN
-  PERFORM bb._require('bytebase_approver', 'bytebase_admin');
   PERFORM bb._audit('reject', jsonb_build_object('issue', issue, 'comment', comment));
+  PERFORM bb._require('bytebase_approver', 'bytebase_admin');
   IF comment IS NULL OR comment !~ '\S' THEN
     RAISE EXCEPTION 'a rejection needs a comment' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Say why, so that the creator can fix the change: bb.reject(issue, ''reason'').';
@@ -338,8 +338,8 @@ CREATE FUNCTION bb.cancel(issue bigint) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r bb.issue;
 BEGIN
-  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   PERFORM bb._audit('cancel', jsonb_build_object('issue', issue));
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   r := bb._issue(issue);
   PERFORM bb._require_owner(r, 'cancel it');
   IF r.status IN ('done', 'canceled') THEN
@@ -383,8 +383,8 @@ CREATE FUNCTION bb.retry(issue bigint, from_start boolean DEFAULT false) RETURNS
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r bb.issue;
 BEGIN
-  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   PERFORM bb._audit('retry', jsonb_build_object('issue', issue, 'from_start', from_start));
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   r := bb._issue(issue);
   PERFORM bb._require_owner(r, 'retry it');
   PERFORM bb._not_null('from_start', from_start);
@@ -401,8 +401,8 @@ CREATE FUNCTION bb.retry_task(task bigint, from_start boolean DEFAULT false) RET
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r bb.issue; iss bigint;
 BEGIN
-  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   PERFORM bb._audit('retry_task', jsonb_build_object('task', task, 'from_start', from_start));
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   PERFORM bb._not_null('task', task);
   PERFORM bb._not_null('from_start', from_start);
   SELECT t.issue_id INTO iss FROM bb.task t WHERE t.id = retry_task.task;
@@ -427,8 +427,8 @@ CREATE FUNCTION bb.skip(task bigint, reason text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t bb.task; r bb.issue; guarded boolean;
 BEGIN
-  PERFORM bb._require('bytebase_developer', 'bytebase_approver', 'bytebase_admin');
   PERFORM bb._audit('skip', jsonb_build_object('task', task, 'reason', reason));
+  PERFORM bb._require('bytebase_developer', 'bytebase_approver', 'bytebase_admin');
   IF task IS NULL THEN
     RAISE EXCEPTION 'task must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;

@@ -173,8 +173,8 @@ CREATE FUNCTION bb.recheck(issue bigint) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE r bb.issue; ids bigint[];
 BEGIN
-  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   PERFORM bb._audit('recheck', jsonb_build_object('issue', issue));
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
   r := bb._issue(issue);
   PERFORM bb._require_owner(r, 'recheck it');
   IF r.status IN ('done', 'canceled') THEN

@@ -48,6 +48,15 @@ wait_row "a failed call is recorded with its error" "who = 'bb_audit_admin' AND 
 	AND arguments->>'name' = 'bad name' AND outcome = 'error' AND sqlstate = '42602'
 	AND error = 'invalid project name \"bad name\"'"
 
+# a call refused by the role check is recorded too: attempts are what an auditor looks for
+ctl_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bb_audit_dev') THEN
+             CREATE ROLE bb_audit_dev LOGIN; END IF; END \$\$;" -c "GRANT bytebase_developer TO bb_audit_dev" >/dev/null 2>&1
+out=$(printf 'SET SESSION AUTHORIZATION bb_audit_dev;\nSET ROLE bytebase_developer;\nSELECT bb.create_environment(%s);\n' "'sneaky'" \
+	| "$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d "$CONTROL_DB" 2>&1)
+like "a developer may not create an environment" 'permission denied' "$out"
+wait_row "the refused attempt is recorded with the person, not the role" "who = 'bb_audit_dev' AND \"function\" = 'create_environment'
+	AND arguments->>'name' = 'sneaky' AND outcome = 'error' AND sqlstate = '42501'"
+
 # failures caught by an exception block or a savepoint; a call rolled back after it returned
 as_admin "DO \$\$ BEGIN PERFORM bb.drop_project('nope'); EXCEPTION WHEN OTHERS THEN NULL; END \$\$;" >/dev/null
 wait_row "a failure caught by an exception block is recorded" "\"function\" = 'drop_project'
@@ -133,6 +142,7 @@ wait_row "the 128 queued entries are written" "(SELECT count(*) FROM bb.audit_en
 sleep 0.3
 is "the server log does not contain the password" "0" "$(grep -cF -- "$PW" "$LOG")"
 
+ctl_psql -c "DROP ROLE IF EXISTS bb_audit_dev" >/dev/null 2>&1
 ok "clean up" drop_extension
 ctl_psql -c "DROP ROLE bb_audit_admin"
 done_testing
