@@ -149,9 +149,11 @@ ch_build_headers(BBConn *conn)
 }
 
 /* The request URL: address, database, result format and our query id (no credentials);
- * wait_end_of_query buffers the result so an error after the first rows is still an HTTP error. */
+ * wait_end_of_query buffers the result so an error after the first rows is still an HTTP error,
+ * and for kept rows ClickHouse's own result limits stop the query at our caps (it would
+ * otherwise buffer the whole result before sending the first byte). */
 static char *
-ch_url(BBConn *conn, const char *database)
+ch_url(BBConn *conn, const char *database, bool keep)
 {
 	StringInfoData url;
 	bool		v6 = strchr(conn->info.host, ':') != NULL;
@@ -160,6 +162,9 @@ ch_url(BBConn *conn, const char *database)
 	appendStringInfo(&url, "%s://%s%s%s:%d/?default_format=TabSeparatedWithNames&wait_end_of_query=1&query_id=%s",
 					 conn->tls ? "https" : "http", v6 ? "[" : "", conn->info.host, v6 ? "]" : "",
 					 conn->info.port, CH(conn)->query_id);
+	if (keep)
+		appendStringInfo(&url, "&max_result_rows=" INT64_FORMAT "&max_result_bytes=%d&result_overflow_mode=throw",
+						 (int64) bb_max_result_rows + 1, bb_max_result_bytes);
 	if (database != NULL)
 	{
 		char	   *esc = curl_easy_escape(CH(conn)->easy, database, 0);
@@ -303,7 +308,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting,
 	/* a fresh id per request, so KILL QUERY hits this one only */
 	snprintf(st->query_id, sizeof(st->query_id), "bytebase-%d-" INT64_FORMAT "-%u", MyProcPid,
 			 (int64) GetCurrentTimestamp(), ++ch_request_seq);
-	url = ch_url(conn, database);
+	url = ch_url(conn, database, keep);
 	conn->command = sql;
 
 	PG_TRY();
@@ -412,6 +417,12 @@ ch_check_response(BBConn *conn, ChBody *body, CURLcode result, long status,
 		int			code;
 		char	   *msg = ch_clean_error(body->data ? body->data : "", &code);
 
+		if (code == 396 && body->keep)	/* TOO_MANY_ROWS_OR_BYTES: our caps, set in the URL */
+		{
+			if (strstr(msg, "max rows") != NULL)
+				bb_error_too_many_rows();
+			bb_error_too_many_bytes(-1);
+		}
 		if (connecting)
 			ereport_target(ERROR,
 						   (errcode(code ? ch_errcode(code) : ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),

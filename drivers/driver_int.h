@@ -131,7 +131,7 @@ extern void bb_rows_add(BBRowBuf *rb, const char *const *vals, const unsigned lo
 extern void bb_rows_discard(BBRowBuf *rb);
 /* The cap errors (54000, naming the setting), for engines that see the cap before rows. */
 extern void bb_error_too_many_rows(void) pg_attribute_noreturn();
-extern void bb_error_too_many_bytes(int64 rows) pg_attribute_noreturn();
+extern void bb_error_too_many_bytes(int64 rows) pg_attribute_noreturn();	/* rows < 0: unknown */
 
 /*
  * Builds the normalized snapshot JSON (see driver.h) from two result sets

@@ -57,7 +57,7 @@ bb_error_too_many_bytes(int64 rows)
 	ereport_target(ERROR,
 				   (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					errmsg("remote result is larger than bytebase.max_result_bytes (%d bytes)", bb_max_result_bytes),
-					errdetail("The cap was reached after " INT64_FORMAT " rows.", rows),
+					rows >= 0 ? errdetail("The cap was reached after " INT64_FORMAT " rows.", rows) : 0,
 					errhint("Make the command return fewer or narrower rows, or have a superuser raise bytebase.max_result_bytes.")));
 }
 

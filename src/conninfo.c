@@ -118,8 +118,8 @@ bb_instance_conninfo(const char *instance, const char *database, Oid acting_role
 	info->password = option_value(mapping->options, "password");
 	info->database = database ? pstrdup(database) : default_db;
 	/* a superuser may act as any server's superuser anyway; nobody else without a password */
-	info->require_password = !superuser_arg(acting_role) &&
-		password_required_option(instance, password_required);
+	info->require_password = password_required_option(instance, password_required) &&
+		!superuser_arg(acting_role);
 	bb_driver_prepare();
 	return info;
 }

@@ -1,0 +1,25 @@
+# test/lib/driver_hooks.sh — sourced by the driver tests: declares the driver's test hooks
+# (drivers/selftest.c) as functions in schema public of a database of the control cluster.
+#   install_driver_hooks [DB]    bbt_exec(...) and bbt_detached(dbname)
+#   drop_driver_hooks [DB]
+install_driver_hooks() {
+	local db=${1:-$CONTROL_DB}
+	"$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d "$db" <<'SQL'
+SET client_min_messages = warning;
+DROP FUNCTION IF EXISTS public.bbt_exec(text, text, text, boolean, boolean, regrole);
+DROP FUNCTION IF EXISTS public.bbt_detached(text);
+CREATE FUNCTION public.bbt_exec(instance text, database text, sql text, single boolean DEFAULT true,
+                                keep_rows boolean DEFAULT true, acting_role regrole DEFAULT NULL)
+  RETURNS text LANGUAGE c AS '$libdir/bytebase', 'bb_test_exec';
+CREATE FUNCTION public.bbt_detached(dbname text) RETURNS text
+  LANGUAGE c STRICT AS '$libdir/bytebase', 'bb_test_detached';
+REVOKE ALL ON FUNCTION public.bbt_exec(text, text, text, boolean, boolean, regrole),
+                       public.bbt_detached(text) FROM PUBLIC;
+SQL
+}
+drop_driver_hooks() {
+	local db=${1:-$CONTROL_DB}
+	"$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d "$db" \
+		-c "DROP FUNCTION IF EXISTS public.bbt_exec(text, text, text, boolean, boolean, regrole)" \
+		-c "DROP FUNCTION IF EXISTS public.bbt_detached(text)" >/dev/null 2>&1
+}
