@@ -164,8 +164,8 @@ run_job(DetachedJob *j, MemoryContext cxt)
 		if (IsTransactionState())
 			elog(ERROR, "self-test: a transaction is open");
 		conn = bb_connect(&j->info);
-		if (strcmp(j->mode, "snapshot") == 0)
-			out = bb_schema_snapshot(conn, j->info.database);
+		if (strcmp(j->mode, "snapshot") == 0)	/* sql: the database to read, NULL = the connection's */
+			out = bb_schema_snapshot(conn, j->sql ? j->sql : j->info.database);
 		else if (strcmp(j->mode, "version") == 0)
 			out = bb_server_version(conn);
 		else

@@ -23,3 +23,15 @@ drop_driver_hooks() {
 		-c "DROP FUNCTION IF EXISTS public.bbt_exec(text, text, text, boolean, boolean, regrole)" \
 		-c "DROP FUNCTION IF EXISTS public.bbt_detached(text)" >/dev/null 2>&1
 }
+
+# detached_jobs DB: (re)creates the job table of bbt_detached in database DB of the control cluster.
+# A job: engine, host, port, username, password, database, options (json text), mode
+# (exec | exec_single | count | snapshot | version), sql (snapshot: the database to read);
+# bbt_detached(DB) fills result.
+detached_jobs() {
+	"$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d "$1" \
+		-c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS public.bbt_detached_job" \
+		-c "CREATE TABLE public.bbt_detached_job (id serial PRIMARY KEY, engine text NOT NULL, host text NOT NULL,
+		      port int NOT NULL, username text, password text, database text, options text, mode text NOT NULL,
+		      sql text, result text)"
+}
