@@ -98,6 +98,14 @@ like "acting role that is a superuser: allowed" "rows_returned=1 " \
 	"$(ctl_psql -c "SELECT bbt_exec('pg-trust', NULL, 'SELECT 1', acting_role => 'postgres')")"
 like "acting role with password_required=false: allowed" "rows_returned=1 " \
 	"$(ctl_psql -c "SELECT bbt_exec('pg-trust-ok', NULL, 'SELECT 1', acting_role => 'bbt_sync_admin')")"
+
+# ---- the one table of engines (bb_engines() fills the bb.engine catalog table)
+is "engines: name, dialect, transactional DDL, resumable, driver" \
+	"postgres:postgres:t:t:t clickhouse:clickhouse:f:t:t mysql:mysql:f:t:t snowflake:snowflake:f:t:f tidb:tidb:f:t:t" \
+	"$(ctl_psql -c "SELECT string_agg(concat_ws(':', name, dialect, transactional_ddl, resumable, has_driver), ' '
+	                ORDER BY name <> 'postgres', name) FROM bbt_engines()")"
+sql_error "an engine without a driver says so" '0A000: engine "snowflake" has no driver yet' \
+	"SELECT bb.add_instance('sf', 'snowflake', 'example.invalid', 443, 'u', 'p'); SELECT bb.test_connection('sf');"
 sql_error "unknown instance" "42704: instance \"nope\" does not exist" "SELECT bb.sync_instance('nope');"
 sql_error "NULL instance" "22004: instance must not be NULL" "SELECT bb.sync_instance(NULL);"
 
@@ -162,28 +170,24 @@ is "remote statement timeout: that database keeps the reason" "error|t" \
 is "remote statement timeout: the others synced" "t" "$(open_synced "$t0")"
 unlock_catalog
 
+# A sync while the snapshot of bbt_term waits; pg_$1_backend hits that remote backend: the sync
+# goes on, that database records the remote error $3, the others sync.
+remote_interrupt() {
+	local fn=$1 what=$2 reason=$3
+	t0=$(ctl_psql -c "SELECT now()")
+	sync_in_background
+	ok "$what: the snapshot of bbt_term waits for the lock" snapshot_waiting bbt_term
+	ok "$what: pg_${fn}_backend on the target" target_psql postgres -c "SELECT pg_${fn}_backend(pid)
+	   FROM pg_stat_activity WHERE application_name = 'bytebase' AND datname = 'bbt_term'"
+	wait $sync_pid
+	is "$what: the sync goes on" "$expected_dbs" "$(cat "$sync_bg_out")"
+	is "$what: that database keeps the reason" "error|$reason" \
+		"$(ctl_psql -c "SELECT status, sync_error FROM bb.databases WHERE ref = 'pg-s/bbt_term'")"
+	is "$what: the others synced" "t" "$(open_synced "$t0")"
+}
 ok "catalog locked in bbt_term" lock_catalog bbt_term
-t0=$(ctl_psql -c "SELECT now()")
-sync_in_background
-ok "snapshot of bbt_term waits for the lock" snapshot_waiting bbt_term
-ok "remote backend canceled" target_psql postgres -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-                                                    WHERE application_name = 'bytebase' AND datname = 'bbt_term'"
-wait $sync_pid
-is "remote cancel (57014, same text as a local one): the sync goes on" "$expected_dbs" "$(cat "$sync_bg_out")"
-is "remote cancel: that database keeps the reason" "error|canceling statement due to user request" \
-	"$(ctl_psql -c "SELECT status, sync_error FROM bb.databases WHERE ref = 'pg-s/bbt_term'")"
-is "remote cancel: the others synced" "t" "$(open_synced "$t0")"
-
-t0=$(ctl_psql -c "SELECT now()")
-sync_in_background
-ok "snapshot of bbt_term waits for the lock again" snapshot_waiting bbt_term
-ok "remote backend terminated" target_psql postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                                                       WHERE application_name = 'bytebase' AND datname = 'bbt_term'"
-wait $sync_pid
-is "remote termination (57P01): the sync goes on" "$expected_dbs" "$(cat "$sync_bg_out")"
-is "remote termination: that database keeps the reason" "error|terminating connection due to administrator command" \
-	"$(ctl_psql -c "SELECT status, sync_error FROM bb.databases WHERE ref = 'pg-s/bbt_term'")"
-is "remote termination: the others synced" "t" "$(open_synced "$t0")"
+remote_interrupt cancel "remote cancel (57014, same text as a local one)" "canceling statement due to user request"
+remote_interrupt terminate "remote termination (57P01)" "terminating connection due to administrator command"
 
 t0=$(ctl_psql -c "SELECT now()")
 sync_in_background
