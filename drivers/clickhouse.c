@@ -78,7 +78,6 @@ ch_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	ChBody	   *b = (ChBody *) userdata;
 	size_t		n = size * nmemb;
-
 	size_t		keep_n = n;
 
 	for (const char *p = ptr; (p = memchr(p, '\n', n - (p - ptr))) != NULL; p++)
