@@ -20,7 +20,7 @@
 
 #define CH_POLL_MS 50			/* longest wait between interrupt checks */
 #define CH_KILL_TIMEOUT_MS 1000 /* cancel path: bounded, not interruptible */
-#define CH_MAX_BODY ((size_t) 512 * 1024 * 1024)
+#define CH_ERROR_KEEP 65536		/* body bytes kept when rows are not: room for an error text */
 
 typedef struct ChState
 {
@@ -32,48 +32,76 @@ typedef struct ChState
 
 #define CH(c) ((ChState *) (c)->state)
 
-/* Response body; malloc'd because curl's callback must not palloc (it may not throw). */
+/* Response body; malloc'd because curl's callback must not palloc (it may not throw).
+ * Rows are lines (TabSeparated escapes line breaks in values) after the names line. */
 typedef struct ChBody
 {
 	char	   *data;
 	size_t		len;
 	size_t		cap;
-	bool		too_big;
+	bool		keep;			/* keep the whole body (else only its first CH_ERROR_KEEP bytes) */
+	int64		lines;			/* line breaks seen: rows + the names line */
+	size_t		max_len;		/* keep: bytes allowed (bytebase.max_result_bytes) */
+	int64		max_lines;		/* keep: lines allowed (bytebase.max_result_rows + 1) */
+	bool		too_many_rows;
+	bool		too_many_bytes;
+	bool		no_memory;
 } ChBody;
 
 static bool curl_ready = false;
 static uint32 ch_request_seq = 0;	/* makes query ids unique within a backend */
 
-/* curl write callback: appends, or refuses (ending the transfer) past CH_MAX_BODY. */
-static size_t
-ch_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+/* Appends to the body, growing it; false when out of memory. */
+static bool
+ch_append(ChBody *b, const char *ptr, size_t n)
 {
-	ChBody	   *b = (ChBody *) userdata;
-	size_t		n = size * nmemb;
-
 	if (b->len + n + 1 > b->cap)
 	{
-		size_t		cap = Max(b->cap * 2, b->len + n + 1);
-		char	   *p;
+		size_t		cap = Max(Max(b->cap * 2, b->len + n + 1), 8192);
+		char	   *p = realloc(b->data, cap);
 
-		if (cap > CH_MAX_BODY)
-		{
-			b->too_big = true;
-			return 0;
-		}
-		cap = Max(cap, 8192);
-		p = realloc(b->data, cap);
 		if (p == NULL)
-		{
-			b->too_big = true;
-			return 0;
-		}
+			return false;
 		b->data = p;
 		b->cap = cap;
 	}
 	memcpy(b->data + b->len, ptr, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	return true;
+}
+
+/* curl write callback: counts lines, keeps the body within the caps (or just its head when
+ * rows are not kept); returning short ends the transfer at the cap. */
+static size_t
+ch_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	ChBody	   *b = (ChBody *) userdata;
+	size_t		n = size * nmemb;
+	size_t		keep_n = n;
+
+	for (const char *p = ptr; (p = memchr(p, '\n', n - (p - ptr))) != NULL; p++)
+		b->lines++;
+	if (b->keep)
+	{
+		if (b->lines > b->max_lines)
+		{
+			b->too_many_rows = true;
+			return 0;
+		}
+		if (b->len + n > b->max_len)
+		{
+			b->too_many_bytes = true;
+			return 0;
+		}
+	}
+	else
+		keep_n = b->len >= CH_ERROR_KEEP ? 0 : Min(n, CH_ERROR_KEEP - b->len);
+	if (keep_n > 0 && !ch_append(b, ptr, keep_n))
+	{
+		b->no_memory = true;
+		return 0;
+	}
 	return n;
 }
 
@@ -120,9 +148,11 @@ ch_build_headers(BBConn *conn)
 }
 
 /* The request URL: address, database, result format and our query id (no credentials);
- * wait_end_of_query buffers the result so an error after the first rows is still an HTTP error. */
+ * wait_end_of_query buffers the result so an error after the first rows is still an HTTP error,
+ * and for kept rows ClickHouse's own result limits stop the query at our caps (it would
+ * otherwise buffer the whole result before sending the first byte). */
 static char *
-ch_url(BBConn *conn, const char *database)
+ch_url(BBConn *conn, const char *database, bool keep)
 {
 	StringInfoData url;
 	bool		v6 = strchr(conn->info.host, ':') != NULL;
@@ -131,6 +161,9 @@ ch_url(BBConn *conn, const char *database)
 	appendStringInfo(&url, "%s://%s%s%s:%d/?default_format=TabSeparatedWithNames&wait_end_of_query=1&query_id=%s",
 					 conn->tls ? "https" : "http", v6 ? "[" : "", conn->info.host, v6 ? "]" : "",
 					 conn->info.port, CH(conn)->query_id);
+	if (keep)
+		appendStringInfo(&url, "&max_result_rows=" INT64_FORMAT "&max_result_bytes=%d&result_overflow_mode=throw",
+						 (int64) bb_max_result_rows + 1, bb_max_result_bytes);
 	if (database != NULL)
 	{
 		char	   *esc = curl_easy_escape(CH(conn)->easy, database, 0);
@@ -242,30 +275,39 @@ ch_cancel(BBConn *conn)
 	free(body.data);
 }
 
+static BBResult *ch_parse(ChBody *body, bool keep);
+static void ch_check_response(BBConn *conn, ChBody *body, CURLcode result, long status,
+							  const char *errbuf, bool connecting);
+
 /*
- * POSTs one statement and returns the body (palloc'd) on HTTP 200; throws the
- * ClickHouse error otherwise.  connecting: errors are "could not connect".
+ * POSTs one statement and returns its rows (kept within the caps, or only counted)
+ * on HTTP 200; throws the ClickHouse error otherwise.  connecting: errors are
+ * "could not connect".
  */
-static char *
-ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
+static BBResult *
+ch_request(BBConn *conn, const char *sql, const char *database, bool connecting, bool keep)
 {
 	ChState    *st = CH(conn);
 	ChBody		body = {0};
 	char		errbuf[CURL_ERROR_SIZE] = "";
 	volatile bool added = false;
 	volatile bool finished = false;
-	char	   *utf8 = pg_server_to_any(sql, strlen(sql), PG_UTF8);
+	char	   *utf8 = bb_to_utf8(sql);
 	TimestampTz deadline = connecting ? bb_deadline_after(bb_connect_timeout_ms)
 		: bb_deadline_after(bb_statement_timeout_ms);
 	CURLcode	result = CURLE_OK;
 	long		status = 0;
-	char	   *text = NULL;
+	BBResult   *res = NULL;
 	char	   *url;
+
+	body.keep = keep;
+	body.max_len = (size_t) bb_max_result_bytes;
+	body.max_lines = (int64) bb_max_result_rows + 1;	/* + the names line */
 
 	/* a fresh id per request, so KILL QUERY hits this one only */
 	snprintf(st->query_id, sizeof(st->query_id), "bytebase-%d-" INT64_FORMAT "-%u", MyProcPid,
 			 (int64) GetCurrentTimestamp(), ++ch_request_seq);
-	url = ch_url(conn, database);
+	url = ch_url(conn, database, keep);
 	conn->command = sql;
 
 	PG_TRY();
@@ -326,57 +368,71 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting)
 	curl_easy_reset(st->easy);
 	st->query_id[0] = '\0';
 
-	/* from here on only palloc'd copies are used, so the malloc'd body goes first */
+	/* the malloc'd body is freed on every path */
 	PG_TRY();
 	{
-		if (body.data != NULL)
-			text = pnstrdup(body.data, body.len);
+		ch_check_response(conn, &body, result, status, errbuf, connecting);
+		res = ch_parse(&body, keep);
 	}
 	PG_FINALLY();
 	{
 		free(body.data);
 	}
 	PG_END_TRY();
+	return res;
+}
 
+/* Throws the error of a failed request: transport, cap, or ClickHouse's own (non-200). */
+static void
+ch_check_response(BBConn *conn, ChBody *body, CURLcode result, long status,
+				  const char *errbuf, bool connecting)
+{
 	if (result == CURLE_OPERATION_TIMEDOUT && connecting)
 		bb_error_connect_timeout(conn);
-	if (result == CURLE_WRITE_ERROR && body.too_big)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("ClickHouse result is larger than %zu bytes", CH_MAX_BODY)));
+	if (result == CURLE_WRITE_ERROR && body->too_many_rows)
+		bb_error_too_many_rows();
+	if (result == CURLE_WRITE_ERROR && body->too_many_bytes)
+		bb_error_too_many_bytes(Max(body->lines - 1, 0));
+	if (result == CURLE_WRITE_ERROR && body->no_memory)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	if (result != CURLE_OK)
 	{
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(result);
 
 		if (connecting || result == CURLE_COULDNT_CONNECT || result == CURLE_COULDNT_RESOLVE_HOST)
-			ereport(ERROR,
-					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					 errmsg("could not connect to instance \"%s\"", conn->info.instance),
-					 errdetail_internal("%s", why),
-					 errhint("Check host and HTTP port of the instance (bb.instances).")));
+			ereport_target(ERROR,
+						   (errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+							errmsg("could not connect to instance \"%s\"", conn->info.instance),
+							errdetail_internal("%s", why),
+							errhint("Check host and HTTP port of the instance (bb.instances).")));
 		conn->broken = true;
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("HTTP request to instance \"%s\" failed", conn->info.instance),
-				 errdetail_internal("%s", why)));
+		ereport_target(ERROR,
+					   (errcode(ERRCODE_CONNECTION_FAILURE),
+						errmsg("HTTP request to instance \"%s\" failed", conn->info.instance),
+						errdetail_internal("%s", why)));
 	}
 	if (status != 200)
 	{
 		int			code;
-		char	   *msg = ch_clean_error(text ? text : "", &code);
+		char	   *msg = ch_clean_error(body->data ? body->data : "", &code);
 
+		if (code == 396 && body->keep)	/* TOO_MANY_ROWS_OR_BYTES: our caps, set in the URL */
+		{
+			if (strstr(msg, "max rows") != NULL)
+				bb_error_too_many_rows();
+			bb_error_too_many_bytes(-1);
+		}
 		if (connecting)
-			ereport(ERROR,
-					(errcode(code ? ch_errcode(code) : ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					 errmsg("could not connect to instance \"%s\"", conn->info.instance),
-					 errdetail_internal("HTTP %ld: %s", status, msg),
-					 errhint("Check user, password and database of the instance (bb.instances).")));
-		ereport(ERROR,
-				(errcode(ch_errcode(code)),
-				 errmsg_internal("%s", msg),
-				 errdetail("ClickHouse answered HTTP %ld%s.", status, code ? psprintf(" with Code: %d", code) : "")));
+			ereport_target(ERROR,
+						   (errcode(code ? ch_errcode(code) : ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+							errmsg("could not connect to instance \"%s\"", conn->info.instance),
+							errdetail_internal("HTTP %ld: %s", status, msg),
+							errhint("Check user, password and database of the instance (bb.instances).")));
+		ereport_target(ERROR,
+					   (errcode(ch_errcode(code)),
+						errmsg_internal("%s", msg),
+						errdetail("ClickHouse answered HTTP %ld%s.", status, code ? psprintf(" with Code: %d", code) : "")));
 	}
-	return text ? text : pstrdup("");
 }
 
 /* Decodes one TabSeparated field in place; returns NULL for \N. */
@@ -412,16 +468,16 @@ ch_unescape(char *f)
 	return f;
 }
 
-/* Splits text at sep in place into at most max pieces (the last keeps the rest). */
+/* Splits a line at tabs in place into at most max fields (the last keeps the rest). */
 static int
-ch_split(char *text, char sep, char **out, int max)
+ch_split(char *line, char **out, int max)
 {
 	int			n = 0;
-	char	   *p = text;
+	char	   *p = line;
 
 	while (n < max)
 	{
-		char	   *e = strchr(p, sep);
+		char	   *e = strchr(p, '\t');
 
 		out[n++] = p;
 		if (e == NULL)
@@ -432,53 +488,67 @@ ch_split(char *text, char sep, char **out, int max)
 	return n;
 }
 
-/* Parses TabSeparatedWithNames into a BBResult (empty body = a command without rows). */
-static BBResult *
-ch_parse(char *text)
+/* Cuts the next line off *pos in place; NULL at the end of the text. */
+static char *
+ch_next_line(char **pos)
 {
-	int			nlines = 0;
-	char	  **lines;
-	char	  **fields;
-	BBResult   *res;
-	int			ncols;
-	size_t		len = strlen(text);
+	char	   *line = *pos;
+	char	   *nl;
 
-	if (len == 0)
-		return bb_result_new(0, 0);
-	if (text[len - 1] == '\n')
-		text[len - 1] = '\0';
-	for (char *p = text; *p; p++)
-		nlines += (*p == '\n');
-	nlines++;
-	lines = palloc(sizeof(char *) * nlines);
-	nlines = ch_split(text, '\n', lines, nlines);
-	ncols = 1;
-	for (char *p = lines[0]; *p; p++)
+	if (line == NULL || *line == '\0')
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl != NULL)
+	{
+		*nl = '\0';
+		*pos = nl + 1;
+	}
+	else
+		*pos = line + strlen(line);
+	return line;
+}
+
+/* TabSeparatedWithNames into rows (empty body = a command without rows); the body is
+ * parsed in place.  Not kept: only the lines are counted. */
+static BBResult *
+ch_parse(ChBody *body, bool keep)
+{
+	BBRowBuf	rb;
+	char	   *pos = body->data;
+	char	   *line;
+	char	  **fields;
+	int			ncols = 1;
+
+	if (!keep || body->len == 0)
+	{
+		BBResult   *res = bb_result_new(0, 0);
+
+		res->rows_returned = Max(body->lines - 1, 0);
+		return res;
+	}
+	line = ch_next_line(&pos);
+	for (char *p = line; *p; p++)
 		ncols += (*p == '\t');
 	fields = palloc(sizeof(char *) * ncols);
-	res = bb_result_new(ncols, nlines - 1);
-	ch_split(lines[0], '\t', fields, ncols);
+	bb_rows_start(&rb, ncols, true, true);
+	ch_split(line, fields, ncols);
 	for (int c = 0; c < ncols; c++)
 	{
 		char	   *v = ch_unescape(fields[c]);
 
-		res->colnames[c] = bb_from_utf8(v ? v : "", -1);
+		bb_rows_colname(&rb, c, v ? v : "");
 	}
-	for (int r = 1; r < nlines; r++)
+	while ((line = ch_next_line(&pos)) != NULL)
 	{
 		int			n;
 
 		memset(fields, 0, sizeof(char *) * ncols);
-		n = ch_split(lines[r], '\t', fields, ncols);
+		n = ch_split(line, fields, ncols);
 		for (int c = 0; c < n; c++)
-		{
-			char	   *v = ch_unescape(fields[c]);
-
-			if (v != NULL)
-				BB_VALUE(res, r - 1, c) = bb_from_utf8(v, -1);
-		}
+			fields[c] = ch_unescape(fields[c]);
+		bb_rows_add(&rb, (const char *const *) fields, NULL);
 	}
-	return res;
+	return rb.res;
 }
 
 /* "Connects": sets up curl and proves address and credentials with SELECT version(). */
@@ -501,15 +571,20 @@ ch_connect(BBConn *conn)
 	if (st->easy == NULL || st->multi == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	st->headers = ch_build_headers(conn);
-	(void) ch_request(conn, "SELECT version()", conn->info.database, true);
+	(void) ch_request(conn, "SELECT version()", conn->info.database, true, true);
 	conn->command = NULL;
 }
 
+/* One statement per request, always (the HTTP interface refuses multi-statements), so
+ * opt->single needs nothing more. */
 static BBResult *
-ch_exec(BBConn *conn, const char *sql)
+ch_exec(BBConn *conn, const char *sql, const BBExecOptions *opt)
 {
-	return ch_parse(ch_request(conn, sql, conn->info.database, false));
+	return ch_request(conn, sql, conn->info.database, false, opt->keep_rows);
 }
+
+/* The options of the driver's own catalog queries: rows kept (within the caps). */
+static const BBExecOptions ch_own_query = {.single = true, .keep_rows = true};
 
 /* Databases but the system ones; "default" is a user database in ClickHouse. */
 static List *
@@ -517,7 +592,7 @@ ch_list_databases(BBConn *conn)
 {
 	BBResult   *res = ch_exec(conn, "SELECT name FROM system.databases "
 							  "WHERE name NOT IN ('system', 'information_schema', 'INFORMATION_SCHEMA') "
-							  "ORDER BY name");
+							  "ORDER BY name", &ch_own_query);
 	List	   *names = NIL;
 
 	for (int r = 0; r < res->nrows; r++)
@@ -551,8 +626,8 @@ ch_schema_snapshot(BBConn *conn, const char *database)
 					   "FROM system.tables WHERE database = %s AND primary_key != '' "
 					   "AND engine NOT LIKE '%%View' AND NOT startsWith(name, '.inner.')",
 					   lit.data);
-	cols = ch_exec(conn, cols_sql);
-	idx = ch_exec(conn, idx_sql);
+	cols = ch_exec(conn, cols_sql, &ch_own_query);
+	idx = ch_exec(conn, idx_sql, &ch_own_query);
 	conn->command = NULL;
 	return bb_snapshot_json(cols, idx);
 }
@@ -560,7 +635,7 @@ ch_schema_snapshot(BBConn *conn, const char *database)
 static char *
 ch_server_version(BBConn *conn)
 {
-	BBResult   *res = ch_exec(conn, "SELECT version()");
+	BBResult   *res = ch_exec(conn, "SELECT version()", &ch_own_query);
 
 	return res->nrows == 1 && BB_VALUE(res, 0, 0) ? BB_VALUE(res, 0, 0) : pstrdup("");
 }

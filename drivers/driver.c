@@ -22,68 +22,51 @@
 
 #include "bytebase.h"
 #include "driver_int.h"
+#include "engine.h"
 
 static BBConn *open_conns = NULL;	/* registry: every connection not yet closed */
 static bool callbacks_registered = false;
-
-static const struct
-{
-	const char *name;
-	BBEngine	engine;
-}			engine_names[] =
-{
-	{"postgres", BB_ENGINE_POSTGRES},
-	{"mysql", BB_ENGINE_MYSQL},
-	{"tidb", BB_ENGINE_TIDB},
-	{"clickhouse", BB_ENGINE_CLICKHOUSE},
-	{"snowflake", BB_ENGINE_SNOWFLAKE},
-};
 
 /* Maps a user-facing engine name to the enum; unknown names are a user error. */
 BBEngine
 bb_engine_from_name(const char *name)
 {
-	for (int i = 0; i < lengthof(engine_names); i++)
-		if (name != NULL && strcmp(name, engine_names[i].name) == 0)
-			return engine_names[i].engine;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown engine \"%s\"", name ? name : "(null)"),
-			 errhint("Engines: postgres, mysql, tidb, clickhouse, snowflake.")));
-	pg_unreachable();
+	return bb_engine_by_name(name)->engine;
 }
 
 /* The enum's user-facing name, for messages. */
 const char *
 bb_engine_name(BBEngine engine)
 {
-	for (int i = 0; i < lengthof(engine_names); i++)
-		if (engine_names[i].engine == engine)
-			return engine_names[i].name;
-	return "unknown";
+	return bb_engine_def(engine)->name;
 }
 
-/* The vtable of an engine; MySQL and TiDB share one (quirks are inside it). */
+/* The vtable of an engine (engine.c's table); MySQL and TiDB share one. */
 static const BBDriverOps *
 ops_for(BBEngine engine)
 {
-	switch (engine)
-	{
-		case BB_ENGINE_POSTGRES:
-			return &bb_postgres_ops;
-		case BB_ENGINE_MYSQL:
-		case BB_ENGINE_TIDB:
-			return &bb_mysql_ops;
-		case BB_ENGINE_CLICKHOUSE:
-			return &bb_clickhouse_ops;
-		case BB_ENGINE_SNOWFLAKE:
-			break;
-	}
+	const BBEngineDef *def = bb_engine_def(engine);
+	StringInfoData with;
+
+	if (def->ops != NULL)
+		return def->ops;
+	initStringInfo(&with);
+	for (int i = 0; i < bb_engine_count; i++)
+		if (bb_engine_table[i].ops != NULL)
+			appendStringInfo(&with, "%s%s", with.len ? ", " : "", bb_engine_table[i].name);
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("engine \"%s\" has no driver yet", bb_engine_name(engine)),
-			 errhint("Supported engines: postgres, mysql, tidb, clickhouse.")));
+			 errmsg("engine \"%s\" has no driver yet", def->name),
+			 errhint("Supported engines: %s.", with.data)));
 	pg_unreachable();
+}
+
+/* See driver.h: the mark is the error's domain, set by ereport_target. */
+bool
+bb_error_is_target(const ErrorData *edata)
+{
+	return edata != NULL && edata->domain != NULL &&
+		strcmp(edata->domain, BB_TARGET_ERROR_DOMAIN) == 0;
 }
 
 /* ---------------------------------------------------------------- registry */
@@ -190,6 +173,8 @@ bb_connect(const BBConnInfo *info)
 	if (info == NULL || info->host == NULL || info->instance == NULL)
 		elog(ERROR, "bb_connect: incomplete connection info");
 	ops = ops_for(info->engine);
+	if (IsTransactionState())
+		bb_driver_prepare();
 	if (!callbacks_registered)
 	{
 		RegisterXactCallback(xact_callback, NULL);
@@ -210,7 +195,8 @@ bb_connect(const BBConnInfo *info)
 	conn->info.password = copy_str(cxt, info->password);
 	conn->info.database = copy_str(cxt, info->database);
 	conn->info.options_json = copy_str(cxt, info->options_json);
-	/* outside a transaction the connection is detached from the start */
+	conn->info.require_password = info->require_password;
+	/* outside a transaction nothing would close it: it is detached from the start */
 	conn->subxid = IsTransactionState() ? GetCurrentSubTransactionId() : InvalidSubTransactionId;
 
 	if (!AcquireExternalFD())
@@ -312,28 +298,24 @@ check_usable(BBConn *conn)
 
 /* Runs one command; see driver.h. */
 BBResult *
-bb_exec(BBConn *conn, const char *sql)
+bb_exec_ex(BBConn *conn, const char *sql, const BBExecOptions *opt)
 {
+	static const BBExecOptions defaults = {.single = false, .keep_rows = true};
 	BBResult   *res;
-
 	BEGIN_OP(conn, "running a command");
-	res = conn->ops->exec(conn, sql);
+
+	if (sql == NULL)
+		elog(ERROR, "bytebase: NULL remote command");
+	res = conn->ops->exec(conn, sql, opt ? opt : &defaults);
 	END_OP(conn);
 	return res;
 }
 
-/* TEMPORARY shim until the drivers branch lands. */
+/* Today's behaviour: rows kept, PostgreSQL takes a multi-statement string. */
 BBResult *
-bb_exec_ex(BBConn *conn, const char *sql, const BBExecOptions *opt)
+bb_exec(BBConn *conn, const char *sql)
 {
-	return bb_exec(conn, sql);
-}
-
-/* TEMPORARY shim until the drivers branch lands. */
-bool
-bb_error_is_target(void)
-{
-	return !(QueryCancelPending || ProcDiePending);
+	return bb_exec_ex(conn, sql, NULL);
 }
 
 /* Lists the instance's user databases, sorted. */
@@ -460,7 +442,7 @@ bb_wait_socket(int fd, int events, TimestampTz deadline, long max_wait_ms, bool 
 void
 bb_error_connect_timeout(BBConn *conn)
 {
-	ereport(ERROR,
+	ereport_target(ERROR,
 			(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 			 errmsg("could not connect to instance \"%s\": timeout expired", conn->info.instance),
 			 errdetail("%s:%d did not complete the connection within %d ms (bytebase.connect_timeout).",
@@ -472,7 +454,7 @@ bb_error_connect_timeout(BBConn *conn)
 void
 bb_error_statement_timeout(BBConn *conn)
 {
-	ereport(ERROR,
+	ereport_target(ERROR,
 			(errcode(ERRCODE_QUERY_CANCELED),
 			 errmsg("canceling statement due to bytebase.statement_timeout"),
 			 errdetail("The command ran longer than %d ms on instance \"%s\".",
@@ -484,7 +466,7 @@ bb_error_statement_timeout(BBConn *conn)
 void
 bb_error_broken(BBConn *conn)
 {
-	ereport(ERROR,
+	ereport_target(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("connection to instance \"%s\" is no longer usable", conn->info.instance),
 			 errdetail("An earlier command on it was canceled, timed out or lost the connection."),
@@ -531,52 +513,4 @@ bb_instance_option_bool(BBConn *conn, const char *key)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" of instance \"%s\" must be a boolean", key, conn->info.instance)));
 	return result;
-}
-
-/* ---------------------------------------------------------------- text helpers */
-
-char *
-bb_from_utf8(const char *s, int len)
-{
-	char	   *conv;
-
-	if (s == NULL)
-		return NULL;
-	if (len < 0)
-		len = strlen(s);
-	conv = pg_any_to_server(s, len, PG_UTF8);
-	if (conv == s)
-		conv = pnstrdup(s, len);
-	return conv;
-}
-
-/* For remote messages: invalid UTF-8 must not hide the error, so bad bytes become '?'. */
-char *
-bb_message_from_utf8(const char *s)
-{
-	char	   *copy;
-
-	if (s == NULL)
-		return pstrdup("");
-	if (pg_verify_mbstr(PG_UTF8, s, strlen(s), true))
-		return bb_from_utf8(s, -1);
-	copy = pstrdup(s);
-	for (char *p = copy; *p; p++)
-		if ((unsigned char) *p >= 0x80)
-			*p = '?';
-	return bb_from_utf8(copy, -1);
-}
-
-char *
-bb_clip_command(const char *sql)
-{
-	int			len;
-
-	if (sql == NULL)
-		return pstrdup("");
-	len = strlen(sql);
-	if (pg_mbstrlen_with_len(sql, len) <= 200)
-		return pstrdup(sql);
-	len = pg_mbcharcliplen(sql, len, 200);
-	return psprintf("%.*s...", len, sql);
 }

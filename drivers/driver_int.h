@@ -14,12 +14,21 @@
 
 #include "driver.h"
 
+/*
+ * ereport of an error ABOUT THE TARGET (see bb_error_is_target): every remote
+ * error, failed or lost connection, remote timeout and result cap in the drivers
+ * goes through it.  Local errors (out of memory, bugs) use plain ereport/elog.
+ */
+#define BB_TARGET_ERROR_DOMAIN "bytebase-target"
+#define ereport_target(elevel, ...) ereport_domain(elevel, BB_TARGET_ERROR_DOMAIN, __VA_ARGS__)
+
 /* One engine's implementation.  Every function may ereport(ERROR) except
  * close and cancel, which run on abort paths and must never throw. */
 typedef struct BBDriverOps
 {
 	void		(*connect) (BBConn *conn);	/* fills conn->state from conn->info */
-	BBResult   *(*exec) (BBConn *conn, const char *sql);
+	/* opt is never NULL here */
+	BBResult   *(*exec) (BBConn *conn, const char *sql, const BBExecOptions *opt);
 	List	   *(*list_databases) (BBConn *conn);
 	char	   *(*schema_snapshot) (BBConn *conn, const char *database);
 	char	   *(*server_version) (BBConn *conn);
@@ -76,17 +85,53 @@ extern void bb_error_broken(BBConn *conn) pg_attribute_noreturn();
 extern char *bb_instance_option(BBConn *conn, const char *key);
 extern bool bb_instance_option_bool(BBConn *conn, const char *key);
 
-/* Converts remote text (UTF-8) to the server encoding, validating it. */
+/* Converts remote text (UTF-8) to the server encoding, validating it; invalid
+ * or unrepresentable text is a target error.  Needs no transaction (bb_driver_prepare). */
 extern char *bb_from_utf8(const char *s, int len);
 
-/* Same for remote error messages, never failing: invalid bytes become '?'. */
+/* Same without a copy when none is needed: returns s itself (validated) or a palloc'd
+ * conversion; *outlen gets the length. */
+extern const char *bb_utf8_in(const char *s, int len, int *outlen);
+
+/* Same for remote error messages, never failing: bad or unrepresentable bytes become '?'. */
 extern char *bb_message_from_utf8(const char *s);
+
+/* Converts our text (server encoding) to UTF-8 for engines that take UTF-8;
+ * returns s itself when no conversion is needed. */
+extern char *bb_to_utf8(const char *s);
 
 /* The command text clipped for messages (first 200 characters). */
 extern char *bb_clip_command(const char *sql);
 
 /* Allocates an empty result of ncols columns and nrows rows. */
 extern BBResult *bb_result_new(int ncols, int nrows);
+
+/*
+ * Collects the rows of one result set as they stream in (rows.c): counts them,
+ * and when keeping them checks bytebase.max_result_rows / max_result_bytes
+ * BEFORE storing a row, so nothing past the cap is ever buffered.  The result
+ * lives in its own context under the caller's (bb_rows_discard frees it).
+ */
+typedef struct BBRowBuf
+{
+	BBResult   *res;
+	MemoryContext cxt;
+	bool		keep;
+	bool		from_utf8;		/* values arrive in UTF-8 (MySQL, ClickHouse) */
+	int			allocated;		/* rows the values array has room for */
+	int64		bytes;			/* memory charged against max_result_bytes */
+} BBRowBuf;
+
+extern void bb_rows_start(BBRowBuf *rb, int ncols, bool keep, bool from_utf8);
+/* Sets column c's name (copied, converted like the values). */
+extern void bb_rows_colname(BBRowBuf *rb, int c, const char *name);
+/* Adds one row: vals[c] NULL = SQL NULL; lens[c] = byte length (lens NULL: strlen). */
+extern void bb_rows_add(BBRowBuf *rb, const char *const *vals, const unsigned long *lens);
+/* Frees the rows collected so far (a later result set replaces them). */
+extern void bb_rows_discard(BBRowBuf *rb);
+/* The cap errors (54000, naming the setting), for engines that see the cap before rows. */
+extern void bb_error_too_many_rows(void) pg_attribute_noreturn();
+extern void bb_error_too_many_bytes(int64 rows) pg_attribute_noreturn();	/* rows < 0: unknown */
 
 /*
  * Builds the normalized snapshot JSON (see driver.h) from two result sets

@@ -94,7 +94,7 @@ my_error(BBConn *conn, BBMy *my, bool connecting)
 
 		if (ERRCODE_TO_CATEGORY(code) != ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION)
 			code = ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION;
-		ereport(ERROR,
+		ereport_target(ERROR,
 				(errcode(code),
 				 errmsg("could not connect to instance \"%s\"", conn->info.instance),
 				 errdetail_internal("MySQL error %u: %s", err, msg),
@@ -103,12 +103,12 @@ my_error(BBConn *conn, BBMy *my, bool connecting)
 	if (err >= 2000 && err < 3000)
 	{
 		conn->broken = true;
-		ereport(ERROR,
+		ereport_target(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("MySQL error %u: %s", err, msg),
 				 errdetail("The connection to instance \"%s\" failed.", conn->info.instance)));
 	}
-	ereport(ERROR,
+	ereport_target(ERROR,
 			(errcode(my_errcode(my, ERRCODE_EXTERNAL_ROUTINE_EXCEPTION)),
 			 errmsg("MySQL error %u: %s", err, msg)));
 }
@@ -132,6 +132,38 @@ my_open(BBConn *conn, BBMy **out, const char *db, TimestampTz deadline, bool int
 	return my_drive(my, status, bbmy_connect_cont, deadline, interruptible);
 }
 
+static BBResult *my_exec(BBConn *conn, const char *sql, const BBExecOptions *opt);
+
+/* sql_mode names that change how statements are lexed (ANSI_QUOTES: "x" is an identifier;
+ * NO_BACKSLASH_ESCAPES: \' ends no string), with the combination modes that imply ANSI_QUOTES. */
+static const char *const my_lexing_modes[] = {
+	"ANSI_QUOTES", "NO_BACKSLASH_ESCAPES", "ANSI", "DB2", "MAXDB", "MSSQL", "ORACLE", "POSTGRESQL"
+};
+
+/* Makes the session lex statements as our splitter does: the server's sql_mode minus the
+ * lexing modes, whatever the server, the user or an init_connect configured. */
+static void
+my_pin_sql_mode(BBConn *conn)
+{
+	static const BBExecOptions opt = {.single = true, .keep_rows = false};
+	StringInfoData sql;
+	StringInfoData expr;
+
+	initStringInfo(&expr);
+	appendStringInfoString(&expr, "CONCAT(',', @@SESSION.sql_mode, ',')");
+	for (int i = 0; i < lengthof(my_lexing_modes); i++)
+	{
+		char	   *prev = pstrdup(expr.data);
+
+		resetStringInfo(&expr);
+		appendStringInfo(&expr, "REPLACE(%s, ',%s,', ',')", prev, my_lexing_modes[i]);
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SET SESSION sql_mode = TRIM(BOTH ',' FROM %s)", expr.data);
+	(void) my_exec(conn, sql.data, &opt);
+	conn->command = NULL;
+}
+
 /* Connects with the connect deadline. */
 static void
 my_connect(BBConn *conn)
@@ -149,6 +181,7 @@ my_connect(BBConn *conn)
 	if (!bbmy_connect_ok(st->my))
 		my_error(conn, st->my, true);
 	st->thread_id = bbmy_thread_id(st->my);
+	my_pin_sql_mode(conn);
 }
 
 /*
@@ -174,32 +207,39 @@ my_cancel(BBConn *conn)
 	bbmy_destroy(k);
 }
 
-/* Copies the stored result into a palloc'd BBResult, converting text to our encoding. */
-static BBResult *
-my_copy_result(BBMy *my)
+/* Reads the next row of the current unbuffered result; false at its end (an error
+ * while reading, e.g. the statement was killed, is thrown). */
+static bool
+my_next_row(BBConn *conn, BBMy *my, TimestampTz deadline, char ***row, unsigned long **lens)
 {
-	unsigned int ncols = bbmy_num_fields(my);
-	unsigned long long nrows = bbmy_num_rows(my);
-	BBResult   *res;
+	if (!my_drive(my, bbmy_fetch_start(my), bbmy_fetch_cont, deadline, true))
+		bb_error_statement_timeout(conn);
+	if (bbmy_row(my, row, lens))
+		return true;
+	if (bbmy_errno(my) != 0)
+		my_error(conn, my, false);
+	return false;
+}
+
+/* Streams the current result set into a row buffer (counted, and kept within the caps). */
+static BBResult *
+my_read_rows(BBConn *conn, BBMy *my, TimestampTz deadline, bool keep)
+{
+	BBRowBuf	rb;
+	unsigned int ncols;
 	char	  **row;
 	unsigned long *lens;
-	int			r = 0;
 
-	if (nrows > (unsigned long long) (MaxAllocSize / sizeof(char *) / Max(ncols, 1)))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("remote result of %llu rows is too large", nrows)));
-	res = bb_result_new(ncols, (int) nrows);
+	if (!bbmy_use_result(my))
+		my_error(conn, my, false);
+	ncols = bbmy_num_fields(my);
+	bb_rows_start(&rb, ncols, keep, true);
 	for (unsigned int c = 0; c < ncols; c++)
-		res->colnames[c] = bb_from_utf8(bbmy_field_name(my, c), -1);
-	while (r < (int) nrows && bbmy_fetch_row(my, &row, &lens))
-	{
-		for (unsigned int c = 0; c < ncols; c++)
-			if (row[c] != NULL)
-				BB_VALUE(res, r, c) = bb_from_utf8(row[c], (int) lens[c]);
-		r++;
-	}
-	return res;
+		bb_rows_colname(&rb, c, bbmy_field_name(my, c));
+	while (my_next_row(conn, my, deadline, &row, &lens))
+		bb_rows_add(&rb, (const char *const *) row, lens);
+	bbmy_free_result(my);
+	return rb.res;
 }
 
 /*
@@ -217,20 +257,22 @@ my_drain_results(BBConn *conn, BBMy *my, TimestampTz deadline)
 			my_error(conn, my, false);
 		if (bbmy_field_count(my) > 0)
 		{
-			if (!my_drive(my, bbmy_store_start(my), bbmy_store_cont, deadline, true))
-				bb_error_statement_timeout(conn);
-			bbmy_free_result(my);
+			BBResult   *dropped = my_read_rows(conn, my, deadline, false);
+
+			pfree(dropped);
 		}
 	}
 }
 
-/* Runs one statement; a timeout or an interrupt kills it remotely before the error goes up. */
+/* Runs one statement (the connection has no CLIENT_MULTI_STATEMENTS: one is all the server
+ * takes, whatever opt->single says); rows stream in and are kept or only counted.  A timeout,
+ * an interrupt or a cap kills the statement remotely before the error goes up. */
 static BBResult *
-my_exec(BBConn *conn, const char *sql)
+my_exec(BBConn *conn, const char *sql, const BBExecOptions *opt)
 {
 	BBMy	   *my = MY(conn);
 	TimestampTz deadline = bb_deadline_after(bb_statement_timeout_ms);
-	char	   *utf8 = pg_server_to_any(sql, strlen(sql), PG_UTF8);
+	char	   *utf8 = bb_to_utf8(sql);
 	BBResult   *res = NULL;
 
 	conn->command = sql;
@@ -241,23 +283,15 @@ my_exec(BBConn *conn, const char *sql)
 			bb_error_statement_timeout(conn);
 		conn->in_flight = false;
 		if (bbmy_query_failed(my))
-			my_error(conn, my, false);
+			my_error(conn, my, false);	/* the statement is over: the session stays usable */
+		conn->in_flight = true;
 		if (bbmy_field_count(my) > 0)
-		{
-			conn->in_flight = true;
-			if (!my_drive(my, bbmy_store_start(my), bbmy_store_cont, deadline, true))
-				bb_error_statement_timeout(conn);
-			conn->in_flight = false;
-			if (!bbmy_has_result(my))
-				my_error(conn, my, false);
-			res = my_copy_result(my);
-		}
+			res = my_read_rows(conn, my, deadline, opt->keep_rows);
 		else
 		{
 			res = bb_result_new(0, 0);
 			res->affected = bbmy_affected_rows(my);
 		}
-		conn->in_flight = true;
 		my_drain_results(conn, my, deadline);
 		conn->in_flight = false;
 	}
@@ -265,15 +299,15 @@ my_exec(BBConn *conn, const char *sql)
 	{
 		if (conn->in_flight)
 		{
-			conn->broken = true;	/* the handle is mid-operation: unusable */
+			/* mid-statement or mid-result: kill it remotely; the handle is unusable */
+			conn->broken = true;
+			bbmy_abandon_result(my);
 			my_cancel(conn);
 			conn->in_flight = false;
 		}
-		bbmy_free_result(my);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	bbmy_free_result(my);
 	return res;
 }
 
@@ -281,7 +315,7 @@ my_exec(BBConn *conn, const char *sql)
 static void
 my_append_literal(BBConn *conn, StringInfo buf, const char *s)
 {
-	char	   *utf8 = pg_server_to_any(s, strlen(s), PG_UTF8);
+	char	   *utf8 = bb_to_utf8(s);
 	size_t		len = strlen(utf8);
 	char	   *esc = palloc(2 * len + 1);
 
@@ -291,6 +325,9 @@ my_append_literal(BBConn *conn, StringInfo buf, const char *s)
 	appendStringInfoChar(buf, '\'');
 }
 
+/* The options of the driver's own catalog queries: rows kept (within the caps). */
+static const BBExecOptions my_own_query = {.single = true, .keep_rows = true};
+
 /* User schemas, system ones excluded (see driver.h), bytewise sorted. */
 static List *
 my_list_databases(BBConn *conn)
@@ -298,7 +335,7 @@ my_list_databases(BBConn *conn)
 	BBResult   *res = my_exec(conn,
 							  "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
 							  "WHERE LOWER(SCHEMA_NAME) NOT IN ('information_schema', 'performance_schema', "
-							  "'mysql', 'sys', 'metrics_schema') ORDER BY BINARY SCHEMA_NAME");
+							  "'mysql', 'sys', 'metrics_schema') ORDER BY BINARY SCHEMA_NAME", &my_own_query);
 	List	   *names = NIL;
 
 	for (int r = 0; r < res->nrows; r++)
@@ -340,8 +377,8 @@ my_schema_snapshot(BBConn *conn, const char *database)
 						   "WHERE TABLE_SCHEMA = ");
 	my_append_literal(conn, &idx, database);
 	appendStringInfoString(&idx, " ORDER BY BINARY TABLE_NAME, BINARY INDEX_NAME, SEQ_IN_INDEX");
-	cres = my_exec(conn, cols.data);
-	ires = my_exec(conn, idx.data);
+	cres = my_exec(conn, cols.data, &my_own_query);
+	ires = my_exec(conn, idx.data, &my_own_query);
 	conn->command = NULL;
 	return bb_snapshot_json(cres, ires);
 }

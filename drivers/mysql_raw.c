@@ -18,6 +18,7 @@ struct BBMy
 {
 	MYSQL	   *mysql;
 	MYSQL_RES  *res;
+	MYSQL_ROW	row;			/* of the last fetch */
 	MYSQL	   *connect_ret;
 	int			query_ret;
 	int			next_ret;
@@ -43,6 +44,19 @@ free_secret(char *s)
 		explicit_bzero(s, strlen(s));
 		free(s);
 	}
+}
+
+void
+bbmy_abandon_result(BBMy *my)
+{
+	if (my->res)
+	{
+		/* an unread remainder: without its handle, mysql_free_result only frees memory */
+		my->res->handle = NULL;
+		mysql_free_result(my->res);
+	}
+	my->res = NULL;
+	my->row = NULL;
 }
 
 BBMy *
@@ -77,8 +91,7 @@ bbmy_destroy(BBMy *my)
 {
 	if (my == NULL)
 		return;
-	if (my->res)
-		mysql_free_result(my->res);
+	bbmy_abandon_result(my);	/* never read the rest of a result: the connection goes */
 	if (my->mysql)
 		mysql_close(my->mysql);
 	free(my->host);
@@ -127,11 +140,7 @@ bbmy_connect_ok(BBMy *my)
 int
 bbmy_query_start(BBMy *my, const char *sql, unsigned long len)
 {
-	if (my->res)
-	{
-		mysql_free_result(my->res);
-		my->res = NULL;
-	}
+	bbmy_abandon_result(my);	/* never blocks reading a forgotten remainder */
 	return mysql_real_query_start(&my->query_ret, my->mysql, sql, len);
 }
 
@@ -148,20 +157,11 @@ bbmy_query_failed(BBMy *my)
 }
 
 int
-bbmy_store_start(BBMy *my)
+bbmy_use_result(BBMy *my)
 {
-	return mysql_store_result_start(&my->res, my->mysql);
-}
-
-int
-bbmy_store_cont(BBMy *my, int ready)
-{
-	return mysql_store_result_cont(&my->res, my->mysql, ready);
-}
-
-int
-bbmy_has_result(BBMy *my)
-{
+	if (my->res)
+		mysql_free_result(my->res);
+	my->res = mysql_use_result(my->mysql);
 	return my->res != NULL;
 }
 
@@ -169,12 +169,6 @@ unsigned int
 bbmy_field_count(BBMy *my)
 {
 	return mysql_field_count(my->mysql);
-}
-
-unsigned long long
-bbmy_num_rows(BBMy *my)
-{
-	return my->res ? mysql_num_rows(my->res) : 0;
 }
 
 unsigned int
@@ -195,16 +189,26 @@ bbmy_field_name(BBMy *my, unsigned int i)
 }
 
 int
-bbmy_fetch_row(BBMy *my, char ***values, unsigned long **lengths)
+bbmy_fetch_start(BBMy *my)
 {
-	MYSQL_ROW	row;
-
+	my->row = NULL;
 	if (my->res == NULL)
 		return 0;
-	row = mysql_fetch_row(my->res);	/* stored result: no I/O */
-	if (row == NULL)
+	return mysql_fetch_row_start(&my->row, my->res);
+}
+
+int
+bbmy_fetch_cont(BBMy *my, int ready)
+{
+	return mysql_fetch_row_cont(&my->row, my->res, ready);
+}
+
+int
+bbmy_row(BBMy *my, char ***values, unsigned long **lengths)
+{
+	if (my->res == NULL || my->row == NULL)
 		return 0;
-	*values = row;
+	*values = my->row;
 	*lengths = mysql_fetch_lengths(my->res);
 	return 1;
 }
@@ -215,6 +219,7 @@ bbmy_free_result(BBMy *my)
 	if (my->res)
 		mysql_free_result(my->res);
 	my->res = NULL;
+	my->row = NULL;
 }
 
 int
@@ -226,11 +231,7 @@ bbmy_more_results(BBMy *my)
 int
 bbmy_next_start(BBMy *my)
 {
-	if (my->res)
-	{
-		mysql_free_result(my->res);
-		my->res = NULL;
-	}
+	bbmy_abandon_result(my);
 	return mysql_next_result_start(&my->next_ret, my->mysql);
 }
 

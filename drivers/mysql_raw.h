@@ -37,17 +37,22 @@ extern int	bbmy_query_start(BBMy *my, const char *sql, unsigned long len);
 extern int	bbmy_query_cont(BBMy *my, int ready);
 extern int	bbmy_query_failed(BBMy *my);
 
-/* Reads the whole result into client memory (no result for DDL/DML: has_result 0). */
-extern int	bbmy_store_start(BBMy *my);
-extern int	bbmy_store_cont(BBMy *my, int ready);
-extern int	bbmy_has_result(BBMy *my);
+/* Unbuffered results: use_result takes the result set (no I/O; 0 when the statement has none
+ * or it failed), then rows are fetched one at a time with the non-blocking fetch below. */
+extern int	bbmy_use_result(BBMy *my);
 extern unsigned int bbmy_field_count(BBMy *my);
-extern unsigned long long bbmy_num_rows(BBMy *my);
 extern unsigned int bbmy_num_fields(BBMy *my);
 extern const char *bbmy_field_name(BBMy *my, unsigned int i);
-/* Next stored row (no I/O); 0 at the end.  values[i] NULL = SQL NULL. */
-extern int	bbmy_fetch_row(BBMy *my, char ***values, unsigned long **lengths);
+/* Next row: _start/_cont until 0, then bbmy_row gives it (0 at the end or on an error:
+ * bbmy_errno tells which).  values[i] NULL = SQL NULL. */
+extern int	bbmy_fetch_start(BBMy *my);
+extern int	bbmy_fetch_cont(BBMy *my, int ready);
+extern int	bbmy_row(BBMy *my, char ***values, unsigned long **lengths);
+/* Frees a result read to its end. */
 extern void bbmy_free_result(BBMy *my);
+/* Frees a result NOT read to its end without reading the rest (libmariadb would read every
+ * remaining row, blocking): the connection is then unusable and must be closed. */
+extern void bbmy_abandon_result(BBMy *my);
 
 /* Further result sets (a CALL returns one per SELECT plus a status): drained one by one. */
 extern int	bbmy_more_results(BBMy *my);

@@ -1,7 +1,7 @@
 /*
  * postgres.c — PostgreSQL driver over libpq, never blocking interrupts:
  * PQconnectStartParams/PQconnectPoll and PQsendQuery/PQconsumeInput in
- * non-blocking mode, every wait through bb_wait_socket with the
+ * non-blocking and single-row mode, every wait through bb_wait_socket with the
  * bytebase.connect_timeout / bytebase.statement_timeout deadlines; on a
  * timeout or a cancel the remote query is canceled before the error goes up.
  */
@@ -22,6 +22,20 @@ typedef struct PgState
 } PgState;
 
 #define PGCONN(c) (((PgState *) (c)->state)->pg)
+
+/* The password rule (as postgres_fdw's): a role that is not a superuser must not reach a
+ * server that lets this cluster's own OS user in without a password (trust, peer, a
+ * socket of this very cluster), or it would act as that server's superuser. */
+static void
+pg_refuse_no_password(BBConn *conn)
+{
+	ereport_target(ERROR,
+				   (errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					errmsg("instance \"%s\" has no password", conn->info.instance),
+					errdetail("Only superusers may use PostgreSQL instances without a password."),
+					errhint("Give the instance a user with a password, or have a superuser set its option "
+							"\"password_required\" to false.")));
+}
 
 /* Connects and waits for the handshake with the connect deadline. */
 static void
@@ -51,16 +65,13 @@ pg_connect(BBConn *conn)
 	keys[n] = "application_name", vals[n++] = "bytebase";
 	/* remote text arrives in our encoding, whatever the target's is */
 	keys[n] = "client_encoding", vals[n++] = GetDatabaseEncodingName();
+	/* the server must lex strings as our splitter does, whatever its own or the
+	 * database's/role's setting (a client option wins over both) */
+	keys[n] = "options", vals[n++] = "-c standard_conforming_strings=on";
 	keys[n] = NULL, vals[n] = NULL;
 
-	/* as postgres_fdw: only superusers may reach servers that ask for no password (trust,
-	 * peer, a socket of this very cluster); otherwise an admin role becomes a superuser */
-	if (!superuser_arg(GetOuterUserId()) && (info->password == NULL || info->password[0] == '\0'))
-		ereport(ERROR,
-				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
-				 errmsg("instance \"%s\" has no password", info->instance),
-				 errdetail("Only superusers may use PostgreSQL instances without a password."),
-				 errhint("Register the instance with a user that has a password.")));
+	if (info->require_password && (info->password == NULL || info->password[0] == '\0'))
+		pg_refuse_no_password(conn);
 
 	pg = PQconnectStartParams(keys, vals, 0);
 	if (pg == NULL)
@@ -78,20 +89,21 @@ pg_connect(BBConn *conn)
 			st = PQconnectPoll(pg);
 		}
 		if (PQstatus(pg) != CONNECTION_OK)
-			ereport(ERROR,
-					/* libpq gives no SQLSTATE for a failed connect; this one users look for */
-					(errcode(strstr(PQerrorMessage(pg), "password authentication failed") != NULL
-							 ? ERRCODE_INVALID_PASSWORD
-							 : ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					 errmsg("could not connect to instance \"%s\"", info->instance),
-					 errdetail_internal("%s", pchomp(PQerrorMessage(pg))),
-					 errhint("Check host, port, user and password of the instance (bb.instances).")));
-		if (!superuser_arg(GetOuterUserId()) && !PQconnectionUsedPassword(pg))
-			ereport(ERROR,
-					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
-					 errmsg("instance \"%s\" did not ask for the password", info->instance),
-					 errdetail("Only superusers may use PostgreSQL servers that accept connections without a password."),
-					 errhint("Require password authentication for this user in the server's pg_hba.conf.")));
+			ereport_target(ERROR,
+			/* libpq gives no SQLSTATE for a failed connect; this one users look for */
+						   (errcode(strstr(PQerrorMessage(pg), "password authentication failed") != NULL
+									? ERRCODE_INVALID_PASSWORD
+									: ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+							errmsg("could not connect to instance \"%s\"", info->instance),
+							errdetail_internal("%s", pchomp(PQerrorMessage(pg))),
+							errhint("Check host, port, user and password of the instance (bb.instances).")));
+		if (info->require_password && !PQconnectionUsedPassword(pg))
+			ereport_target(ERROR,
+						   (errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+							errmsg("instance \"%s\" did not ask for the password", info->instance),
+							errdetail("Only superusers may use PostgreSQL servers that accept connections without a password."),
+							errhint("Require password authentication for this user in the server's pg_hba.conf, "
+									"or have a superuser set the instance option \"password_required\" to false.")));
 		if (PQsetnonblocking(pg, 1) != 0)
 			elog(ERROR, "bytebase: could not make the connection non-blocking");
 	}
@@ -122,20 +134,10 @@ pg_cancel(BBConn *conn)
 	}
 }
 
-/* Throws the connection-level error (lost connection, protocol failure). */
+/* Throws a remote error with its SQLSTATE, message, detail and hint; frees res.
+ * A FATAL one (e.g. 57P01, the server shutting down) leaves the connection unusable. */
 static void
-pg_error_conn(BBConn *conn)
-{
-	conn->broken = true;
-	ereport(ERROR,
-			(errcode(ERRCODE_CONNECTION_FAILURE),
-			 errmsg("lost connection to instance \"%s\"", conn->info.instance),
-			 errdetail_internal("%s", pchomp(PQerrorMessage(PGCONN(conn))))));
-}
-
-/* Throws a remote error with its SQLSTATE, message, detail and hint; frees res. */
-static void
-pg_error_result(PGresult *res)
+pg_error_result(BBConn *conn, PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *f;
@@ -152,50 +154,93 @@ pg_error_result(PGresult *res)
 		detail = pstrdup(f);
 	if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)) != NULL)
 		hint = pstrdup(f);
+	if ((f = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED)) != NULL &&
+		(strcmp(f, "FATAL") == 0 || strcmp(f, "PANIC") == 0))
+		conn->broken = true;
 	PQclear(res);
-	ereport(ERROR,
-			(errcode(code),
-			 errmsg_internal("%s", msg),
-			 detail ? errdetail_internal("%s", detail) : 0,
-			 hint ? errhint("%s", hint) : 0));
+	if (PQstatus(PGCONN(conn)) == CONNECTION_BAD)
+		conn->broken = true;
+	ereport_target(ERROR,
+				   (errcode(code),
+					errmsg_internal("%s", msg),
+					detail ? errdetail_internal("%s", detail) : 0,
+					hint ? errhint("%s", hint) : 0));
 }
 
-/* Copies a PGresult's rows into a palloc'd BBResult. */
-static BBResult *
-pg_copy_result(PGresult *pr)
+/* Throws the connection-level error (lost connection, protocol failure).  When the
+ * server said why before it went away (FATAL 57P01 ...), that error is thrown instead. */
+static void
+pg_error_conn(BBConn *conn, PGresult *volatile *failed)
 {
-	BBResult   *res;
-	int			ncols = PQnfields(pr);
-	int			nrows = PQntuples(pr);
+	PGresult   *res = *failed;
 
-	res = bb_result_new(ncols, nrows);
+	conn->broken = true;
+	if (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL)
+	{
+		*failed = NULL;			/* pg_error_result frees it */
+		pg_error_result(conn, res);
+	}
+	ereport_target(ERROR,
+				   (errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("lost connection to instance \"%s\"", conn->info.instance),
+					errdetail_internal("%s", pchomp(PQerrorMessage(PGCONN(conn))))));
+}
+
+/* Starts collecting a new result set (the last one of a multi-statement string wins). */
+static void
+pg_new_set(BBRowBuf *rb, bool *started, PGresult *r, bool keep)
+{
+	if (*started)
+		bb_rows_discard(rb);
+	bb_rows_start(rb, PQnfields(r), keep, false);
+	for (int c = 0; c < PQnfields(r); c++)
+		bb_rows_colname(rb, c, PQfname(r, c));
+	*started = true;
+}
+
+/* Adds the one row of a PGRES_SINGLE_TUPLE result. */
+static void
+pg_add_row(BBRowBuf *rb, PGresult *r)
+{
+	int			ncols = PQnfields(r);
+	const char **vals = palloc(sizeof(char *) * Max(ncols, 1));
+	unsigned long *lens = palloc(sizeof(unsigned long) * Max(ncols, 1));
+
 	for (int c = 0; c < ncols; c++)
-		res->colnames[c] = pstrdup(PQfname(pr, c));
-	for (int r = 0; r < nrows; r++)
-		for (int c = 0; c < ncols; c++)
-			if (!PQgetisnull(pr, r, c))
-				BB_VALUE(res, r, c) = pstrdup(PQgetvalue(pr, r, c));
-	if (PQresultStatus(pr) == PGRES_COMMAND_OK && *PQcmdTuples(pr))
-		res->affected = pg_strtoint64(PQcmdTuples(pr));
-	return res;
+	{
+		vals[c] = PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c);
+		lens[c] = PQgetlength(r, 0, c);
+	}
+	bb_rows_add(rb, vals, lens);
+	pfree(vals);
+	pfree(lens);
 }
 
 /*
- * Sends sql and collects its results; returns the last one.  A timeout or an
- * interrupt cancels the remote query, marks the connection broken and rethrows.
+ * Sends sql and collects its results row by row (single-row mode: libpq never
+ * buffers a whole result); returns the last result set.  opt->single sends it
+ * with the extended protocol, where the server refuses more than one statement.
+ * A timeout, an interrupt or a cap cancels the remote query, marks the
+ * connection broken and rethrows.
  */
 static BBResult *
-pg_exec(BBConn *conn, const char *sql)
+pg_exec(BBConn *conn, const char *sql, const BBExecOptions *opt)
 {
 	PGconn	   *pg = PGCONN(conn);
 	TimestampTz deadline = bb_deadline_after(bb_statement_timeout_ms);
-	PGresult   *volatile last = NULL;
+	PGresult   *volatile r = NULL;
 	PGresult   *volatile failed = NULL;
-	BBResult   *res;
+	BBRowBuf	rb;
+	bool		started = false;
+	bool		set_done = false;
+	int			sent;
 
 	conn->command = sql;
-	if (!PQsendQuery(pg, sql))
-		pg_error_conn(conn);
+	sent = opt->single ? PQsendQueryParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0) : PQsendQuery(pg, sql);
+	if (!sent)
+		pg_error_conn(conn, &failed);
+	if (!PQsetSingleRowMode(pg))
+		elog(ERROR, "bytebase: could not select single-row mode");
 	conn->in_flight = true;
 	PG_TRY();
 	{
@@ -206,49 +251,72 @@ pg_exec(BBConn *conn, const char *sql)
 			if (bb_wait_socket(PQsocket(pg), BB_IO_READ | BB_IO_WRITE, deadline, -1, true) == 0)
 				bb_error_statement_timeout(conn);
 			if (!PQconsumeInput(pg))
-				pg_error_conn(conn);
+				pg_error_conn(conn, &failed);
 		}
 		if (rc < 0)
-			pg_error_conn(conn);
+			pg_error_conn(conn, &failed);
 		for (;;)
 		{
-			PGresult   *r;
-
 			while (PQisBusy(pg))
 			{
 				if (bb_wait_socket(PQsocket(pg), BB_IO_READ, deadline, -1, true) == 0)
 					bb_error_statement_timeout(conn);
 				if (!PQconsumeInput(pg))
-					pg_error_conn(conn);
+					pg_error_conn(conn, &failed);
 			}
 			r = PQgetResult(pg);
 			if (r == NULL)
 				break;
-			if (PQresultStatus(r) == PGRES_FATAL_ERROR && failed == NULL)
-				failed = r;
-			else if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+			switch (PQresultStatus(r))
 			{
-				PQclear(last);
-				last = r;
+				case PGRES_SINGLE_TUPLE:
+					if (!started || set_done)
+						pg_new_set(&rb, &started, r, opt->keep_rows);
+					set_done = false;
+					pg_add_row(&rb, r);
+					break;
+				case PGRES_TUPLES_OK:
+					if (!started || set_done)
+						pg_new_set(&rb, &started, r, opt->keep_rows);
+					set_done = true;
+					/* INSERT/UPDATE/DELETE ... RETURNING: rows and a count */
+					if (strncmp(PQcmdStatus(r), "SELECT", 6) != 0 && *PQcmdTuples(r))
+						rb.res->affected = pg_strtoint64(PQcmdTuples(r));
+					break;
+				case PGRES_COMMAND_OK:
+					pg_new_set(&rb, &started, r, opt->keep_rows);
+					set_done = true;
+					if (*PQcmdTuples(r))
+						rb.res->affected = pg_strtoint64(PQcmdTuples(r));
+					break;
+				case PGRES_FATAL_ERROR:
+					if (failed == NULL)
+					{
+						failed = r;
+						r = NULL;
+					}
+					break;
+				case PGRES_COPY_IN:
+				case PGRES_COPY_OUT:
+				case PGRES_COPY_BOTH:
+					conn->broken = true;
+					ereport_target(ERROR,
+								   (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("COPY to or from the client is not supported in remote commands")));
+					break;
+				default:
+					break;
 			}
-			else if (PQresultStatus(r) == PGRES_COPY_IN || PQresultStatus(r) == PGRES_COPY_OUT)
-			{
-				PQclear(r);
-				conn->broken = true;
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("COPY to or from the client is not supported in remote commands")));
-			}
-			else
-				PQclear(r);
+			PQclear(r);
+			r = NULL;
 		}
 		conn->in_flight = false;
 		if (PQstatus(pg) == CONNECTION_BAD)
-			pg_error_conn(conn);
+			pg_error_conn(conn, &failed);
 	}
 	PG_CATCH();
 	{
-		PQclear(last);
+		PQclear(r);
 		PQclear(failed);
 		if (PQstatus(pg) != CONNECTION_BAD && PQtransactionStatus(pg) == PQTRANS_ACTIVE)
 		{
@@ -262,22 +330,17 @@ pg_exec(BBConn *conn, const char *sql)
 
 	if (failed != NULL)
 	{
-		PQclear(last);
-		pg_error_result(failed);
+		if (started)
+			bb_rows_discard(&rb);
+		pg_error_result(conn, failed);
 	}
-	if (last == NULL)
+	if (!started)
 		return bb_result_new(0, 0);
-	PG_TRY();
-	{
-		res = pg_copy_result(last);
-	}
-	PG_FINALLY();
-	{
-		PQclear(last);
-	}
-	PG_END_TRY();
-	return res;
+	return rb.res;
 }
+
+/* The options of the driver's own catalog queries: one statement, rows kept (within the caps). */
+static const BBExecOptions pg_own_query = {.single = true, .keep_rows = true};
 
 /* User databases: not templates, not the "postgres" maintenance database. */
 static List *
@@ -286,7 +349,7 @@ pg_list_databases(BBConn *conn)
 	BBResult   *res = pg_exec(conn,
 							  "SELECT datname FROM pg_catalog.pg_database "
 							  "WHERE NOT datistemplate AND datallowconn AND datname <> 'postgres' "
-							  "ORDER BY datname COLLATE \"C\"");
+							  "ORDER BY datname COLLATE \"C\"", &pg_own_query);
 	List	   *names = NIL;
 
 	for (int r = 0; r < res->nrows; r++)
@@ -329,28 +392,36 @@ pg_schema_snapshot(BBConn *conn, const char *database)
 
 	if (database == NULL || strcmp(database, current) == 0)
 	{
-		BBResult   *cols = pg_exec(conn, pg_columns_sql);
-		BBResult   *idx = pg_exec(conn, pg_indexes_sql);
+		BBResult   *cols = pg_exec(conn, pg_columns_sql, &pg_own_query);
+		BBResult   *idx = pg_exec(conn, pg_indexes_sql, &pg_own_query);
 
 		conn->command = NULL;
 		return bb_snapshot_json(cols, idx);
 	}
-	/* a PostgreSQL session is bound to one database: open one to the other */
+	/* a PostgreSQL session is bound to one database: open one to the other (closed
+	 * here on every path: outside a transaction no abort would close it) */
 	{
 		BBConnInfo	info = conn->info;
 
 		info.database = database;
 		other = bb_connect(&info);
 	}
-	json = bb_schema_snapshot(other, database);
-	bb_close(other);
+	PG_TRY();
+	{
+		json = bb_schema_snapshot(other, database);
+	}
+	PG_FINALLY();
+	{
+		bb_close(other);
+	}
+	PG_END_TRY();
 	return json;
 }
 
 static char *
 pg_server_version(BBConn *conn)
 {
-	BBResult   *res = pg_exec(conn, "SELECT pg_catalog.version()");
+	BBResult   *res = pg_exec(conn, "SELECT pg_catalog.version()", &pg_own_query);
 
 	return res->nrows == 1 && BB_VALUE(res, 0, 0) ? BB_VALUE(res, 0, 0) : pstrdup("");
 }

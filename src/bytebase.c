@@ -16,6 +16,8 @@ char	   *bb_database = NULL;
 int			bb_connect_timeout_ms = 10000;
 int			bb_statement_timeout_ms = 30 * 60 * 1000;
 int			bb_max_workers = 4;
+int			bb_max_result_rows = 1000000;
+int			bb_max_result_bytes = 256 * 1024 * 1024;
 
 void		_PG_init(void);
 
@@ -41,6 +43,16 @@ _PG_init(void)
 							"Most executor workers running tasks at once.",
 							NULL, &bb_max_workers, 4, 1, 1024,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bytebase.max_result_rows",
+							"Most rows a remote result kept in memory may have (remote_query, schema snapshots).",
+							"A larger result fails when the cap is reached; nothing past it is buffered.",
+							&bb_max_result_rows, 1000000, 1, INT_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bytebase.max_result_bytes",
+							"Most memory a remote result kept in memory may take (value text plus 9 bytes a value).",
+							"A larger result fails when the cap is reached; nothing past it is buffered.",
+							&bb_max_result_bytes, 256 * 1024 * 1024, 1024, INT_MAX,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bytebase");
 
 	bb_audit_init();

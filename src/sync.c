@@ -2,7 +2,8 @@
  * sync.c — bb.sync_instance and the admin diagnostics on instances
  * (bb.test_connection, bb.remote_query).  The SQL wrappers in
  * sql/0.1/20_sync.sql check the caller's role; these C functions are
- * revoked from PUBLIC and run with the extension owner's rights.
+ * revoked from PUBLIC and run with the extension owner's rights, acting for
+ * the session user (whose superuserness decides the password rule).
  */
 #include "postgres.h"
 
@@ -16,11 +17,13 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "bytebase.h"
+#include "conninfo.h"
 #include "driver.h"
+#include "subxact.h"
 
 PG_FUNCTION_INFO_V1(bb_sync_instance_c);
 PG_FUNCTION_INFO_V1(bb_test_connection_c);
@@ -84,61 +87,57 @@ store_result(int64 instance_id, const char *name, const char *json, const char *
 				3, types, values, SPI_OK_UPDATE);
 }
 
-/* A user's cancel must stop the whole sync; a per-database failure must not. */
-static bool
-is_user_cancel(ErrorData *edata)
+/* One database's snapshot, run in a subtransaction by snapshot_one. */
+typedef struct SnapshotJob
 {
-	return edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
-		(edata->message == NULL || strstr(edata->message, "bytebase.statement_timeout") == NULL);
+	const BBConnInfo *info;		/* the instance's, database replaced */
+	int64		instance_id;
+	const char *name;
+} SnapshotJob;
+
+/* Connects to the database, reads its schema and stores it. */
+static void
+snapshot_job(void *arg)
+{
+	SnapshotJob *job = (SnapshotJob *) arg;
+	BBConnInfo	info = *job->info;
+	BBConn	   *conn;
+	char	   *json;
+
+	info.database = job->name;
+	conn = bb_connect(&info);
+	json = bb_schema_snapshot(conn, job->name);
+	bb_close(conn);
+	store_result(job->instance_id, job->name, json, NULL);
 }
 
 /*
- * Snapshots one database in a subtransaction (as plpgsql's EXCEPTION blocks
- * do), so its failure is recorded in sync_error and the other databases go on.
+ * Snapshots one database in a subtransaction (as plpgsql's EXCEPTION blocks do): an
+ * error about the target (remote error, lost connection, remote timeout) is recorded in
+ * that database's sync_error and the others go on; a local one (this backend canceled
+ * or terminated, out of memory, a bug) stops the whole call.
  */
 static void
-snapshot_one(const char *instance, int64 instance_id, const char *name)
+snapshot_one(const BBConnInfo *info, int64 instance_id, const char *name)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	SnapshotJob job = {info, instance_id, name};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		BBConn	   *conn = bb_connect(bb_conninfo_for_instance(instance, name));
-		char	   *json = bb_schema_snapshot(conn, name);
-
-		bb_close(conn);
-		store_result(instance_id, name, json, NULL);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (is_user_cancel(edata))
-			ReThrowError(edata);
-		store_result(instance_id, name, NULL,
-					 edata->detail ? psprintf("%s: %s", edata->message, edata->detail) : edata->message);
-	}
-	PG_END_TRY();
+	if (bb_try_in_subxact(snapshot_job, &job, &edata))
+		return;
+	if (!bb_error_is_target(edata))
+		ReThrowError(edata);
+	store_result(instance_id, name, NULL,
+				 edata->detail ? psprintf("%s: %s", edata->message, edata->detail) : edata->message);
 }
 
 /* bb._sync_instance_c(instance): see bb.sync_instance in 20_sync.sql. */
 Datum
 bb_sync_instance_c(PG_FUNCTION_ARGS)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	char	   *instance = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	BBConnInfo *info = bb_conninfo_for_instance(instance, NULL);
+	BBConnInfo *info = bb_instance_conninfo(instance, NULL, GetSessionUserId());
 	BBConn	   *conn = bb_connect(info);
 	List	   *names = bb_list_databases(conn);
 	Oid			types[1] = {TEXTOID};
@@ -151,6 +150,8 @@ bb_sync_instance_c(PG_FUNCTION_ARGS)
 	bb_close(conn);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "bytebase: SPI_connect failed");
+	/* SPI_finish frees SPI's context: our work data lives in the caller's */
+	MemoryContextSwitchTo(caller);
 	spi_run("SELECT id FROM bb.instance WHERE name = $1", 1, types, values, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		ereport(ERROR,
@@ -159,15 +160,17 @@ bb_sync_instance_c(PG_FUNCTION_ARGS)
 	instance_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	record_databases(instance_id, names);
 
-	loop_cxt = AllocSetContextCreate(CurrentMemoryContext, "bytebase sync", ALLOCSET_DEFAULT_SIZES);
+	/* per-database work in a context reset every iteration */
+	loop_cxt = AllocSetContextCreate(caller, "bytebase sync", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, names)
 	{
 		MemoryContext old = MemoryContextSwitchTo(loop_cxt);
 
-		snapshot_one(instance, instance_id, (char *) lfirst(lc));
+		snapshot_one(info, instance_id, (char *) lfirst(lc));
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(loop_cxt);
 	}
+	MemoryContextDelete(loop_cxt);
 	SPI_finish();
 	PG_RETURN_INT32(list_length(names));
 }
@@ -177,7 +180,7 @@ Datum
 bb_test_connection_c(PG_FUNCTION_ARGS)
 {
 	char	   *instance = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	BBConn	   *conn = bb_connect(bb_conninfo_for_instance(instance, NULL));
+	BBConn	   *conn = bb_connect(bb_instance_conninfo(instance, NULL, GetSessionUserId()));
 	char	   *version = bb_server_version(conn);
 
 	bb_close(conn);
@@ -209,16 +212,19 @@ row_json(BBResult *res, int row)
 	return buf.data;
 }
 
-/* bb._remote_query_c(instance, database, sql): the rows of one remote command as jsonb. */
+/* bb._remote_query_c(instance, database, sql): the rows of one remote command as jsonb
+ * (one statement: the target refuses more; rows within bytebase.max_result_*). */
 Datum
 bb_remote_query_c(PG_FUNCTION_ARGS)
 {
+	static const BBExecOptions one_statement = {.single = true, .keep_rows = true};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *instance;
 	char	   *database;
 	char	   *sql;
 	BBConn	   *conn;
 	BBResult   *res;
+	MemoryContext row_cxt;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -229,15 +235,20 @@ bb_remote_query_c(PG_FUNCTION_ARGS)
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	conn = bb_connect(bb_conninfo_for_instance(instance, database));
-	res = bb_exec(conn, sql);
+	conn = bb_connect(bb_instance_conninfo(instance, database, GetSessionUserId()));
+	res = bb_exec_ex(conn, sql, &one_statement);
 	bb_close(conn);
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "bytebase remote_query row", ALLOCSET_DEFAULT_SIZES);
 	for (int r = 0; r < res->nrows; r++)
 	{
+		MemoryContext old = MemoryContextSwitchTo(row_cxt);
 		Datum		value = DirectFunctionCall1(jsonb_in, CStringGetDatum(row_json(res, r)));
 		bool		isnull = false;
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
 	}
+	MemoryContextDelete(row_cxt);
 	return (Datum) 0;
 }

@@ -93,11 +93,5 @@ COMMENT ON FUNCTION bb._not_null(text, anyelement) IS 'Returns value, or raises 
 CREATE OR REPLACE FUNCTION bb._engines(OUT name text, OUT dialect text, OUT transactional_ddl boolean,
                                        OUT resumable boolean, OUT has_driver boolean)
 RETURNS SETOF record
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  VALUES ('postgres', 'postgres', true, true, true),
-         ('mysql', 'mysql', false, true, true),
-         ('tidb', 'tidb', false, true, true),
-         ('clickhouse', 'clickhouse', false, true, true),
-         ('snowflake', 'snowflake', false, true, false)
-$$;
+    LANGUAGE c IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'bb_engines';
 COMMENT ON FUNCTION bb._engines() IS 'The engines linked into the extension and their capabilities (source of bb.engine).';

@@ -206,9 +206,9 @@ record_outcome(BBTaskWork *w, const char *outcome, const char *error)
 	wx_commit();
 }
 
-/* Runs a claimed task with no control transaction open, then records the outcome.  A remote
- * error fails the task; a local cancel (bb.cancel) is recorded too (canceled when its issue
- * was); a local terminate ends the process (recovery resolves the task). */
+/* Runs a claimed task with no control transaction open, then records the outcome.  An error
+ * about the target (even its 57P01) fails the task; a local cancel (bb.cancel) is recorded too
+ * (canceled when its issue was); a local terminate ends the process (recovery resolves it). */
 static void
 run_task(BBTaskWork *w)
 {
@@ -228,7 +228,7 @@ run_task(BBTaskWork *w)
 	{
 		MemoryContextSwitchTo(taskcxt);
 		edata = CopyErrorData();
-		target = bb_error_is_target();
+		target = bb_error_is_target(edata);
 		FlushErrorState();
 		AbortCurrentTransaction();	/* a progress transaction may have been open */
 		MemoryContextSwitchTo(taskcxt);
@@ -303,7 +303,7 @@ run_dry_run(BBTaskWork *w)
 	{
 		MemoryContextSwitchTo(taskcxt);
 		edata = CopyErrorData();
-		target = bb_error_is_target();
+		target = bb_error_is_target(edata);
 		FlushErrorState();
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(taskcxt);

@@ -141,7 +141,7 @@ snapshot_best_effort(BBConn *conn, const char *database)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		/* a cancel or terminate of this worker is not swallowed */
-		if (!bb_error_is_target())
+		if (!bb_error_is_target(edata))
 			PG_RE_THROW();
 		FlushErrorState();
 		ereport(LOG, (errmsg("bytebase: schema snapshot of \"%s\" after the change failed: %s",

@@ -6,24 +6,17 @@
 #include "parser/parser.h"
 #include "utils/elog.h"
 
+#include "engine.h"
 #include "review/review.h"
 #include "task_split.h"
 
-/* The review splitter's dialect for an engine name of bb.instance. */
+/* The review splitter's dialect for an engine name (the engine table decides). */
 static bb_dialect
 engine_dialect(const char *engine)
 {
-	if (engine == NULL)
-		return BB_DIALECT_POSTGRES;
-	if (strcmp(engine, "mysql") == 0)
-		return BB_DIALECT_MYSQL;
-	if (strcmp(engine, "tidb") == 0)
-		return BB_DIALECT_TIDB;
-	if (strcmp(engine, "clickhouse") == 0)
-		return BB_DIALECT_CLICKHOUSE;
-	if (strcmp(engine, "snowflake") == 0)
-		return BB_DIALECT_SNOWFLAKE;
-	return BB_DIALECT_POSTGRES;
+	const BBEngineDef *def = bb_engine_lookup(engine);
+
+	return def ? def->dialect : BB_DIALECT_POSTGRES;
 }
 
 /* One splitter for review and execution: the statements executed are exactly the statements

@@ -35,9 +35,23 @@ umo=$("$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bb_leak
 	-c "SELECT coalesce(umoptions::text, '') FROM pg_user_mappings" 2>&1)
 is "a developer does not see credentials in pg_user_mappings" "" "$(printf '%s' "$umo" | grep -F -- "$PW")"
 
+# the drivers' own refusals and failures do not show it either: a server that never asks for the
+# password (the target trusts postgres on loopback) refused for a non-superuser admin, a closed port
+ctl_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bb_leak_admin') THEN
+             CREATE ROLE bb_leak_admin LOGIN; END IF; END \$\$; GRANT bytebase_admin TO bb_leak_admin;" \
+	-c "SELECT bb.add_instance('leak5', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', '$PW')" \
+	-c "SELECT bb.add_instance('leak6', 'mysql', '127.0.0.1', $((${BB_PORT_BASE:-55000} + 8)), 'app', '$PW')" >/dev/null
+out=$("$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bb_leak_admin -d "$CONTROL_DB" \
+	-c "SELECT bb.test_connection('leak5')" 2>&1)
+like "a server that did not ask for the password is refused for a non-superuser" 'did not ask for the password' "$out"
+is "that error does not show the password" "" "$(printf '%s' "$out" | grep -F -- "$PW")"
+out=$(ctl_psql -c "SELECT bb.sync_instance('leak6')" 2>&1)
+like "a failed connect is refused clearly" 'could not connect to instance "leak6"' "$out"
+is "that error does not show the password" "" "$(printf '%s' "$out" | grep -F -- "$PW")"
+
 sleep 0.3
 is "the server log does not contain the password" "0" "$(grep -cF -- "$PW" "$LOG")"
 
-ctl_psql -c "SET client_min_messages = warning; DROP EXTENSION bytebase CASCADE; DROP ROLE bb_leak_dev;" >/dev/null
-ctl_psql -c "DROP SERVER IF EXISTS \"bytebase_leak3\" CASCADE; DROP SERVER IF EXISTS \"bytebase_leak4\" CASCADE;" >/dev/null 2>&1
+ctl_psql -c "SET client_min_messages = warning; DROP EXTENSION bytebase CASCADE; DROP ROLE bb_leak_dev; DROP ROLE bb_leak_admin;" >/dev/null
+for s in leak3 leak4 leak5 leak6; do ctl_psql -c "DROP SERVER IF EXISTS \"bytebase_$s\" CASCADE" >/dev/null 2>&1; done
 done_testing

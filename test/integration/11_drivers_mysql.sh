@@ -2,8 +2,12 @@
 # 11_drivers_mysql — the MySQL/TiDB driver against MariaDB: sync registers the schemas with their
 # snapshots and marks dropped ones vanished; MySQL errors keep errno and SQLSTATE; wrong password,
 # closed port and a server that never answers fail clearly (no password anywhere); statement
-# timeout and pg_cancel_backend stop the remote statement (KILL QUERY).
+# timeout and pg_cancel_backend stop the remote statement (KILL QUERY); one statement per request,
+# results capped (bounded memory) or only counted, sessions pinned to a sql_mode without
+# ANSI_QUOTES / NO_BACKSLASH_ESCAPES, and connections work with no transaction open (a background
+# worker, as executors do), also in a LATIN1 database.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/driver_hooks.sh"
 LOG_START=$(stat -c %s "$BB_RUN_DIR/control/server.log" 2>/dev/null || echo 0)
 
 HOLE_PORT=$((${BB_PORT_BASE:-55000} + 7))	# accepts TCP connections, never answers
@@ -14,9 +18,13 @@ hole_pid=""
 my_sql() {
 	mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -u "$MYSQL_USER" -p"$MYSQL_PASSWORD" -N -B "$@"
 }
+ORIGINAL_MODE=$(my_sql -e "SELECT @@GLOBAL.sql_mode")
 cleanup() {
 	[ -n "$hole_pid" ] && kill "$hole_pid" 2>/dev/null
 	my_sql -e "DROP DATABASE IF EXISTS bbt_shop; DROP DATABASE IF EXISTS bbt_crm" >/dev/null 2>&1
+	my_sql -e "SET GLOBAL sql_mode = '$ORIGINAL_MODE'" >/dev/null 2>&1
+	drop_driver_hooks
+	ctl_psql -c "DROP TABLE IF EXISTS public.bbt_detached_job" -c "DROP DATABASE IF EXISTS bbt_latin1" >/dev/null 2>&1
 }
 # At exit: no extension and no instance servers left behind (postgres_fdw servers outlive
 # DROP EXTENSION bytebase), so the tests that follow start from a clean control database.
@@ -96,6 +104,89 @@ like "syntax error keeps its SQLSTATE" "42000: MySQL error 1064" "$out"
 
 is "a 5 MB statement goes through" "5000000" \
 	"$(ctl_psql -c "SELECT length(r->>'c') FROM bb.remote_query('my-t', NULL, 'SELECT ''' || repeat('x', 5000000) || ''' AS c') r")"
+
+# ---- one statement per request; results kept within the caps, or only counted
+ok "driver test hooks installed" install_driver_hooks
+out=$(ctl_err "SELECT bb.remote_query('my-t', 'bbt_shop', 'SELECT 1; SELECT 2')")
+like "no CLIENT_MULTI_STATEMENTS: the server refuses a second statement" "42000: MySQL error 1064" "$out"
+is "not single makes no difference: still one statement" "42000" \
+	"$(ctl_psql -c "DO \$\$ BEGIN PERFORM bbt_exec('my-t', 'bbt_shop', 'SELECT 1; SELECT 2', single => false);
+	                EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | sed 's/NOTICE:  //')"
+is "DML reports the affected rows" "rows_returned=0 kept=0 affected=3 first=(none)" \
+	"$(ctl_psql -c "SELECT bbt_exec('my-t', 'bbt_shop', 'INSERT INTO items VALUES (3), (4), (5)')")"
+ok "a procedure with two result sets" ctl_psql -c "SELECT * FROM bb.remote_query('my-t', 'bbt_shop',
+	'CREATE PROCEDURE two_sets() BEGIN SELECT 1 AS a; SELECT 2 AS b; END')"
+is "CALL: the first result set, the others read and dropped" '{"a": "1"}' \
+	"$(ctl_psql -c "SELECT * FROM bb.remote_query('my-t', 'bbt_shop', 'CALL two_sets()')")"
+is "keep_rows=false: a million rows of 1 kB are counted, none kept" "rows_returned=1000000 kept=0 affected=-1 first=(none)" \
+	"$(ctl_psql -c "SELECT bbt_exec('my-t', 'bbt_shop', 'SELECT REPEAT(''x'', 1000) FROM seq_1_to_1000000', keep_rows => false)")"
+out=$(ctl_err "SET bytebase.max_result_rows = 1000; SELECT count(*) FROM bb.remote_query('my-t', 'bbt_shop', 'SELECT seq FROM seq_1_to_3000000000');")
+like "row cap: a 3-billion-row result fails with the setting named" \
+	"54000: remote result has more than bytebase.max_result_rows \(1000\) rows" "$out"
+like "row cap: names instance and command" 'remote command on instance "my-t": SELECT seq FROM seq_1_to_3000000000' "$out"
+my_running() { my_sql -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = '$1'"; }
+for _ in $(seq 50); do [ "$(my_running 'SELECT seq FROM seq_1_to_3000000000')" = 0 ] && break; sleep 0.1; done
+is "row cap: the remote statement was killed" "0" "$(my_running 'SELECT seq FROM seq_1_to_3000000000')"
+out=$(ctl_err "SET bytebase.max_result_bytes = '32MB'; SELECT count(*) FROM bb.remote_query('my-t', 'bbt_shop', 'SELECT REPEAT(''x'', 1000) FROM seq_1_to_3000000');")
+like "byte cap: a 3 GB result fails with the setting named" \
+	"54000: remote result is larger than bytebase.max_result_bytes \(33554432 bytes\)" "$out"
+hwm=$(peak_rss <<'EOF'
+SET bytebase.max_result_bytes = '32MB';
+SELECT count(*) FROM bb.remote_query('my-t', 'bbt_shop', 'SELECT REPEAT(''x'', 1000) FROM seq_1_to_3000000');
+SELECT bbt_exec('my-t', 'bbt_shop', 'SELECT REPEAT(''x'', 1000) FROM seq_1_to_1000000', keep_rows => false) IS NULL;
+EOF
+)
+echo "# peak RSS of that backend: ${hwm} kB"
+ok "bounded memory: the backend's peak RSS stays under 160 MB" test "${hwm:-999999}" -lt 163840
+
+# ---- sessions lex as the splitter does: sql_mode without ANSI_QUOTES / NO_BACKSLASH_ESCAPES
+GLOBAL_MODE=$(my_sql -e "SELECT @@GLOBAL.sql_mode")
+ok "server mode with ANSI_QUOTES and NO_BACKSLASH_ESCAPES" \
+	my_sql -e "SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',ANSI_QUOTES,NO_BACKSLASH_ESCAPES')"
+is "our session drops them and keeps the rest" "{\"m\": \"$GLOBAL_MODE\"}" \
+	"$(ctl_psql -c "SELECT * FROM bb.remote_query('my-t', 'bbt_shop', 'SELECT @@SESSION.sql_mode AS m')")"
+is "a backslash escapes a quote" '{"v": "a'"'"'b"}' \
+	"$(ctl_psql -c "SELECT * FROM bb.remote_query('my-t', 'bbt_shop', \$q\$SELECT 'a\'b' AS v\$q\$)")"
+is "double quotes make a string" '{"v": "x"}' \
+	"$(ctl_psql -c "SELECT * FROM bb.remote_query('my-t', 'bbt_shop', 'SELECT \"x\" AS v')")"
+ok "server mode ANSI (implies ANSI_QUOTES)" my_sql -e "SET GLOBAL sql_mode = 'ANSI,STRICT_TRANS_TABLES'"
+is "our session: ANSI's parts but ANSI_QUOTES" '{"m": "REAL_AS_FLOAT,PIPES_AS_CONCAT,IGNORE_SPACE,STRICT_TRANS_TABLES"}' \
+	"$(ctl_psql -c "SELECT * FROM bb.remote_query('my-t', 'bbt_shop', 'SELECT @@SESSION.sql_mode AS m')")"
+ok "server mode restored" my_sql -e "SET GLOBAL sql_mode = '$GLOBAL_MODE'"
+
+# ---- no transaction open (a background worker, as executors will), also in a LATIN1 database
+ok "job table" detached_jobs "$CONTROL_DB"
+ok "jobs queued" ctl_psql -v pw="$MYSQL_PASSWORD" <<EOF
+INSERT INTO bbt_detached_job (engine, host, port, username, password, database, mode, sql) VALUES
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'exec_single', 'SELECT @@SESSION.sql_mode NOT LIKE ''%ANSI_QUOTES%'''),
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'count', 'SELECT seq FROM seq_1_to_100000'),
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'snapshot', NULL),
+ ('tidb', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', NULL, 'version', NULL),
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'exec_single', 'SELECT * FROM no_such_table');
+EOF
+ok "worker ran" ctl_psql -c "SELECT bbt_detached(current_database())"
+job() { ctl_psql -d "${2:-$CONTROL_DB}" -c "SELECT result FROM bbt_detached_job WHERE id = $1"; }
+is "no transaction: one statement, pinned sql_mode" "rows_returned=1 kept=1 affected=-1 first=1" "$(job 1)"
+is "no transaction: rows counted" "rows_returned=100000 kept=0 affected=-1 first=(none)" "$(job 2)"
+like "no transaction: schema snapshot" '"name":"orders"' "$(job 3)"
+like "no transaction: server version" "MariaDB" "$(job 4)"
+is "no transaction: a remote error is a target error with its SQLSTATE" \
+	"error 42S02 (target): MySQL error 1146: Table 'bbt_shop.no_such_table' doesn't exist" "$(job 5)"
+ok "a LATIN1 database" ctl_psql -c "DROP DATABASE IF EXISTS bbt_latin1" \
+	-c "CREATE DATABASE bbt_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+ok "its job table" detached_jobs bbt_latin1
+ok "jobs queued there" ctl_psql -d bbt_latin1 -v pw="$MYSQL_PASSWORD" <<EOF
+INSERT INTO bbt_detached_job (engine, host, port, username, password, database, mode, sql) VALUES
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'exec_single', 'SELECT ''café'' AS v'),
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'exec_single', 'SELECT CHAR(0xE282AC USING utf8mb4) AS v'),
+ ('mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', :'pw', 'bbt_shop', 'snapshot', NULL);
+EOF
+ok "worker ran in the LATIN1 database" ctl_psql -c "SELECT bbt_detached('bbt_latin1')"
+is "LATIN1, no transaction: text converted both ways" "rows_returned=1 kept=1 affected=-1 first=café" "$(job 1 bbt_latin1)"
+is "LATIN1, no transaction: a character LATIN1 lacks is a target error" \
+	'error 22P05 (target): text from the remote server has a character with no equivalent in encoding "LATIN1"' \
+	"$(job 2 bbt_latin1)"
+like "LATIN1, no transaction: schema snapshot" '"name":"orders"' "$(job 3 bbt_latin1)"
 
 # ---- bad input
 ctl_psql -c "SELECT bb.add_instance('my-badpw', 'mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', '$BAD_PW')" \

@@ -2,8 +2,11 @@
 # 12_drivers_clickhouse — the ClickHouse HTTP driver against clickhouse-server 18.16: sync registers
 # the databases with their snapshots and marks dropped ones vanished; HTTP errors show "Code: N";
 # wrong password, closed port and a server that never answers fail clearly (no password anywhere,
-# not even in a URL); statement timeout and pg_cancel_backend stop the remote query (KILL QUERY).
+# not even in a URL); statement timeout and pg_cancel_backend stop the remote query (KILL QUERY);
+# one statement per request, results capped or only counted, and connections work with no
+# transaction open (a background worker, as executors do).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/driver_hooks.sh"
 LOG_START=$(stat -c %s "$BB_RUN_DIR/control/server.log" 2>/dev/null || echo 0)
 
 HOLE_PORT=$((${BB_PORT_BASE:-55000} + 7))	# accepts TCP connections, never answers
@@ -19,6 +22,8 @@ cleanup() {
 	[ -n "$hole_pid" ] && kill "$hole_pid" 2>/dev/null
 	ch_sql "DROP DATABASE IF EXISTS bbt_shop" >/dev/null 2>&1
 	ch_sql "DROP DATABASE IF EXISTS bbt_crm" >/dev/null 2>&1
+	drop_driver_hooks
+	ctl_psql -c "DROP TABLE IF EXISTS public.bbt_detached_job" >/dev/null 2>&1
 }
 # At exit: no extension and no instance servers left behind (postgres_fdw servers outlive
 # DROP EXTENSION bytebase), so the tests that follow start from a clean control database.
@@ -89,13 +94,53 @@ like "HTTP error names instance and command" 'remote command on instance "ch-t":
 out=$(ctl_err "SELECT bb.remote_query('ch-t', 'bbt_shop', 'SELECT * FROM no_such_table')")
 like "unknown table: Code: 60" "42P01: Code: 60\." "$out"
 
-out=$(ctl_err "SELECT count(*) FROM bb.remote_query('ch-t', NULL, 'SELECT throwIf(number = 3000000) FROM numbers(4000000)')")
+out=$(ctl_err "SET bytebase.max_result_rows = 10000000; SELECT count(*) FROM bb.remote_query('ch-t', NULL, 'SELECT throwIf(number = 3000000) FROM numbers(4000000)')")
 like "an error after the first rows is still an error" "ERROR:  [0-9A-Z]{5}: Code: [0-9]+\. DB::Exception: Value passed to 'throwIf'" "$out"
 
 out=$(ctl_err "SELECT bb.remote_query('ch-t', NULL, 'SELECT ''' || repeat('x', 5000000) || ''' AS c')")
 like "a 5 MB statement: the server's clear limit error" "42601: Code: 62\..*Max query size exceeded" "$out"
 like "a 5 MB statement: the command is clipped in the context" \
 	"remote command on instance \"ch-t\": SELECT 'x{190,200}\.\.\.$" "$out"
+
+# ---- one statement per request; results kept within the caps, or only counted
+ok "driver test hooks installed" install_driver_hooks
+out=$(ctl_err "SELECT bb.remote_query('ch-t', NULL, 'SELECT 1; SELECT 2')")
+like "one statement per request: the server refuses a second one" "42601: Code: 62.*Multi-statements are not allowed" "$out"
+is "keep_rows=false: ten million rows are counted, none kept" "rows_returned=10000000 kept=0 affected=-1 first=(none)" \
+	"$(ctl_psql -c "SELECT bbt_exec('ch-t', NULL, 'SELECT toString(number) FROM numbers(10000000)', keep_rows => false)")"
+is "kept rows" "rows_returned=3 kept=3 affected=-1 first=0" \
+	"$(ctl_psql -c "SELECT bbt_exec('ch-t', NULL, 'SELECT number FROM numbers(3)')")"
+out=$(ctl_err "SET bytebase.max_result_rows = 1000; SELECT count(*) FROM bb.remote_query('ch-t', NULL, 'SELECT number FROM numbers(3000000000)');")
+like "row cap: a 3-billion-row result fails with the setting named" \
+	"54000: remote result has more than bytebase.max_result_rows \(1000\) rows" "$out"
+like "row cap: names instance and command" 'remote command on instance "ch-t": SELECT number FROM numbers\(3000000000\)' "$out"
+WIDE="SELECT concat(toString(number), '$(printf 'x%.0s' $(seq 200))') FROM numbers(3000000000)"
+out=$(ctl_err "SET bytebase.max_result_bytes = '32MB'; SELECT count(*) FROM bb.remote_query('ch-t', NULL, \$q\$$WIDE\$q\$);")
+like "byte cap: a huge result fails with the setting named" \
+	"54000: remote result is larger than bytebase.max_result_bytes \(33554432 bytes\)" "$out"
+for _ in $(seq 30); do [ "$(ch_running "SELECT concat(toString(number)")" = 0 ] && break; sleep 0.1; done
+is "the capped query stopped on the server" "0" "$(ch_running "SELECT concat(toString(number)")"
+out=$(ctl_err "SET bytebase.max_result_rows = 1000; SELECT count(*) FROM bb.remote_query('ch-t', NULL, 'SELECT count() FROM (SELECT number FROM numbers(100000))');")
+is "the cap is on the result, not on subqueries" "1" "$out"
+
+# ---- no transaction open (a background worker, as executors will)
+ok "job table" detached_jobs "$CONTROL_DB"
+ok "jobs queued" ctl_psql -v pw="$CH_PASSWORD" <<EOF
+INSERT INTO bbt_detached_job (engine, host, port, username, password, database, mode, sql) VALUES
+ ('clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'pw', 'bbt_shop', 'exec_single', 'SELECT name FROM system.tables WHERE database = ''bbt_shop'' ORDER BY name'),
+ ('clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'pw', NULL, 'count', 'SELECT number FROM numbers(100000)'),
+ ('clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'pw', 'bbt_shop', 'snapshot', NULL),
+ ('clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'pw', NULL, 'version', NULL),
+ ('clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'pw', NULL, 'exec_single', 'SELECT * FROM no_such_table');
+EOF
+ok "worker ran" ctl_psql -c "SELECT bbt_detached(current_database())"
+job() { ctl_psql -c "SELECT result FROM bbt_detached_job WHERE id = $1"; }
+is "no transaction: rows kept" "rows_returned=3 kept=3 affected=-1 first=buffer" "$(job 1)"
+is "no transaction: rows counted" "rows_returned=100000 kept=0 affected=-1 first=(none)" "$(job 2)"
+like "no transaction: schema snapshot" '"name":"events"' "$(job 3)"
+like "no transaction: server version" "^18\." "$(job 4)"
+like "no transaction: a remote error is a target error with its SQLSTATE" \
+	'^error 42P01 \(target\): Code: 60\. DB::Exception: Table default.no_such_table' "$(job 5)"
 
 # ---- bad input
 ctl_psql -c "SELECT bb.add_instance('ch-badpw', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', '$BAD_PW')" \

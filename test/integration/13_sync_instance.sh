@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# 13_sync_instance — bb.sync_instance across engines: roles (only bytebase_admin), unknown/NULL
-# instance, one database failing records its sync_error while the others sync, an unreachable
-# instance changes nothing, assignments survive a re-sync, the snapshot has one shape for every
-# engine, and failing remote calls leave no connection behind.
+# 13_sync_instance — bb.sync_instance across engines: roles (only bytebase_admin), the password
+# rule for non-superuser callers, unknown/NULL instance, one database failing records its
+# sync_error while the others sync (also a remote cancel, statement timeout or termination),
+# a local cancel stops the whole call, an unreachable instance changes nothing, assignments
+# survive a re-sync, the snapshot has one shape for every engine, and failing remote calls
+# leave no connection behind.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/driver_hooks.sh"
 
 LIMITED_PW="limited_$$_pw"
 cleanup() {
+	target_psql postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bbt_locker'" \
+		>/dev/null 2>&1
 	target_psql postgres -c "DROP DATABASE IF EXISTS bbt_open" -c "DROP DATABASE IF EXISTS bbt_locked" \
+		-c "DROP DATABASE IF EXISTS bbt_slow" -c "DROP DATABASE IF EXISTS bbt_term" \
 		-c "DROP ROLE IF EXISTS bbt_limited" >/dev/null 2>&1
+	drop_driver_hooks
 	ctl_psql -c "DROP ROLE IF EXISTS bbt_sync_dev" -c "DROP ROLE IF EXISTS bbt_sync_admin" >/dev/null 2>&1
 }
 # At exit: no extension and no instance servers left behind (postgres_fdw servers outlive
@@ -21,6 +28,11 @@ leave_control_clean() {
 }
 trap 'cleanup; leave_control_clean' EXIT
 ctl_err() { printf '\\set VERBOSITY verbose\n%s\n' "$1" | ctl_psql 2>&1; }
+# The same as the login role bbt_sync_admin (a bytebase_admin, not a superuser).
+admin_err() {
+	printf '\\set VERBOSITY verbose\n%s\n' "$1" | "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+		-h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bbt_sync_admin -d "$CONTROL_DB" 2>&1
+}
 
 ok "fresh extension" ctl_psql -c "
   DO \$\$ DECLARE s name; BEGIN
@@ -58,15 +70,42 @@ n=$(ctl_psql -c "SET ROLE bbt_sync_admin; SELECT bb.sync_instance('pg-s')")
 like "an admin role may sync" "^[0-9]+$" "$n"
 is "created_by is the calling admin role" "bbt_sync_admin" \
 	"$(ctl_psql -c "SELECT DISTINCT created_by FROM bb.database WHERE instance_id = bb._instance_id('pg-s')")"
-# a server that asks for no password (postgres is trusted on the target's loopback) is for superusers only
+# ---- the password rule: a server that asks for no password (postgres is trusted on the
+# target's loopback) would let a non-superuser act as that server's superuser
 ok "trusted instances registered" ctl_psql -c "SELECT bb.add_instance('pg-trust', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres')" \
-	-c "SELECT bb.add_instance('pg-trust-pw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', 'ignored')"
-sql_error "admin role: an instance without a password is refused" '2F003: instance "pg-trust" has no password' \
-	"SET ROLE bbt_sync_admin; SELECT bb.sync_instance('pg-trust');"
-sql_error "admin role: a server that never asked for the password is refused" \
-	'2F003: instance "pg-trust-pw" did not ask for the password' \
-	"SET ROLE bbt_sync_admin; SELECT bb.test_connection('pg-trust-pw');"
+	-c "SELECT bb.add_instance('pg-trust-pw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', 'ignored')" \
+	-c "SELECT bb.add_instance('pg-trust-ok', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', options => '{\"password_required\": false}')" \
+	-c "SELECT bb.add_instance('pg-trust-bad', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', options => '{\"password_required\": \"no\"}')"
+out=$(admin_err "SELECT bb.sync_instance('pg-trust');")
+like "admin login role: an instance without a password is refused" '2F003: instance "pg-trust" has no password' "$out"
+like "admin login role: the hint says what to do" 'HINT:  .*password_required.* to false' "$out"
+is "nothing was registered" "0" "$(ctl_psql -c "SELECT count(*) FROM bb.databases WHERE instance = 'pg-trust'")"
+out=$(admin_err "SELECT bb.test_connection('pg-trust-pw');")
+like "admin login role: a server that never asked for the password is refused" \
+	'2F003: instance "pg-trust-pw" did not ask for the password' "$out"
+like "admin login role: that hint names pg_hba.conf and the option" 'HINT:  .*pg_hba.conf.*password_required' "$out"
+like "admin login role: password_required=false lets it through" "^PostgreSQL" "$(admin_err "SELECT bb.test_connection('pg-trust-ok');")"
+like "admin login role: and sync works with it" "^[0-9]+$" "$(admin_err "SELECT bb.sync_instance('pg-trust-ok');")"
 like "a superuser may use them" "^PostgreSQL" "$(ctl_psql -c "SELECT bb.test_connection('pg-trust')")"
+like "a superuser may use them (password not asked)" "^PostgreSQL" "$(ctl_psql -c "SELECT bb.test_connection('pg-trust-pw')")"
+sql_error "password_required must be a boolean" '22023: option "password_required" of instance "pg-trust-bad" must be a boolean' \
+	"SELECT bb.test_connection('pg-trust-bad');"
+# the acting role, not the caller, decides (an executor acts for the issue's creator)
+ok "driver test hooks installed" install_driver_hooks
+sql_error "acting role that is not a superuser: refused" '2F003: instance "pg-trust" has no password' \
+	"SELECT bbt_exec('pg-trust', NULL, 'SELECT 1', acting_role => 'bbt_sync_admin');"
+like "acting role that is a superuser: allowed" "rows_returned=1 " \
+	"$(ctl_psql -c "SELECT bbt_exec('pg-trust', NULL, 'SELECT 1', acting_role => 'postgres')")"
+like "acting role with password_required=false: allowed" "rows_returned=1 " \
+	"$(ctl_psql -c "SELECT bbt_exec('pg-trust-ok', NULL, 'SELECT 1', acting_role => 'bbt_sync_admin')")"
+
+# ---- the one table of engines (bb_engines() fills the bb.engine catalog table)
+is "engines: name, dialect, transactional DDL, resumable, driver" \
+	"postgres:postgres:t:t:t clickhouse:clickhouse:f:t:t mysql:mysql:f:t:t snowflake:snowflake:f:t:f tidb:tidb:f:t:t" \
+	"$(ctl_psql -c "SELECT string_agg(concat_ws(':', name, dialect, transactional_ddl, resumable, has_driver), ' '
+	                ORDER BY name <> 'postgres', name) FROM bbt_engines()")"
+sql_error "an engine without a driver says so" '0A000: engine "snowflake" has no driver yet' \
+	"SELECT bb.add_instance('sf', 'snowflake', 'example.invalid', 443, 'u', 'p'); SELECT bb.test_connection('sf');"
 sql_error "unknown instance" "42704: instance \"nope\" does not exist" "SELECT bb.sync_instance('nope');"
 sql_error "NULL instance" "22004: instance must not be NULL" "SELECT bb.sync_instance(NULL);"
 
@@ -82,6 +121,93 @@ ok "connect granted" target_psql postgres -c "GRANT CONNECT ON DATABASE bbt_lock
 ctl_psql -c "SELECT bb.sync_instance('pg-limited')" >/dev/null
 is "a later successful sync clears sync_error" "ok|" \
 	"$(ctl_psql -c "SELECT status, sync_error FROM bb.databases WHERE ref = 'pg-limited/bbt_locked'")"
+
+# ---- errors about the target are one database's sync_error; a local cancel stops the call.
+# A session holding pg_attrdef exclusively makes the snapshot query of its database wait.
+ok "databases for the error cases" target_psql postgres -c "DROP DATABASE IF EXISTS bbt_slow" \
+	-c "DROP DATABASE IF EXISTS bbt_term" -c "CREATE DATABASE bbt_slow" -c "CREATE DATABASE bbt_term" \
+	-c "ALTER DATABASE bbt_slow SET statement_timeout = '300ms'"
+lock_catalog() {
+	( PGAPPNAME=bbt_locker PGOPTIONS="-c statement_timeout=0" target_psql "$1" -c "BEGIN;
+	  LOCK TABLE pg_catalog.pg_attrdef IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);" >/dev/null 2>&1 & )
+	for _ in $(seq 150); do
+		[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bbt_locker'
+		                             AND wait_event = 'PgSleep'")" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+unlock_catalog() {
+	target_psql postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bbt_locker'" >/dev/null
+	for _ in $(seq 50); do
+		[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bbt_locker'")" = 0 ] && return 0
+		sleep 0.1
+	done
+}
+# Waits until our snapshot query in database $1 waits for the lock.
+snapshot_waiting() {
+	for _ in $(seq 150); do
+		[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bytebase'
+		                             AND datname = '$1' AND wait_event_type = 'Lock'")" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+sync_bg_out=$BB_RUN_DIR/sync_bg.out
+# Starts bb.sync_instance('pg-s') in the background (output in $sync_bg_out).
+sync_in_background() {
+	( ctl_err "SELECT bb.sync_instance('pg-s');" >"$sync_bg_out" 2>&1 ) &
+	sync_pid=$!
+}
+expected_dbs=$(target_psql postgres -c "SELECT count(*) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+open_synced() { ctl_psql -c "SELECT synced_at > '$1' FROM bb.database WHERE instance_id = bb._instance_id('pg-s') AND name = 'bbt_open'"; }
+
+ok "catalog locked in bbt_slow" lock_catalog bbt_slow
+t0=$(ctl_psql -c "SELECT now()")
+is "remote statement timeout (57014): the sync goes on" "$expected_dbs" "$(ctl_psql -c "SELECT bb.sync_instance('pg-s')")"
+is "remote statement timeout: that database keeps the reason" "error|t" \
+	"$(ctl_psql -c "SELECT status, sync_error LIKE 'canceling statement due to statement timeout%' FROM bb.databases WHERE ref = 'pg-s/bbt_slow'")"
+is "remote statement timeout: the others synced" "t" "$(open_synced "$t0")"
+unlock_catalog
+
+# A sync while the snapshot of bbt_term waits; pg_$1_backend hits that remote backend: the sync
+# goes on, that database records the remote error $3, the others sync.
+remote_interrupt() {
+	local fn=$1 what=$2 reason=$3
+	t0=$(ctl_psql -c "SELECT now()")
+	sync_in_background
+	ok "$what: the snapshot of bbt_term waits for the lock" snapshot_waiting bbt_term
+	ok "$what: pg_${fn}_backend on the target" target_psql postgres -c "SELECT pg_${fn}_backend(pid)
+	   FROM pg_stat_activity WHERE application_name = 'bytebase' AND datname = 'bbt_term'"
+	wait $sync_pid
+	is "$what: the sync goes on" "$expected_dbs" "$(cat "$sync_bg_out")"
+	is "$what: that database keeps the reason" "error|$reason" \
+		"$(ctl_psql -c "SELECT status, sync_error FROM bb.databases WHERE ref = 'pg-s/bbt_term'")"
+	is "$what: the others synced" "t" "$(open_synced "$t0")"
+}
+ok "catalog locked in bbt_term" lock_catalog bbt_term
+remote_interrupt cancel "remote cancel (57014, same text as a local one)" "canceling statement due to user request"
+remote_interrupt terminate "remote termination (57P01)" "terminating connection due to administrator command"
+
+t0=$(ctl_psql -c "SELECT now()")
+sync_in_background
+ok "snapshot of bbt_term waits for the lock once more" snapshot_waiting bbt_term
+ok "the sync's own backend canceled" ctl_psql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                                                  WHERE query LIKE '%bb.sync_instance(''pg-s'')%' AND pid <> pg_backend_pid()"
+wait $sync_pid
+like "local cancel: the whole call stops" "ERROR:  57014: canceling statement due to user request" "$(cat "$sync_bg_out")"
+is "local cancel: nothing of it is kept" "f|terminating connection due to administrator command" \
+	"$(open_synced "$t0")|$(ctl_psql -c "SELECT sync_error FROM bb.databases WHERE ref = 'pg-s/bbt_term'")"
+for _ in $(seq 50); do
+	[ "$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bytebase' AND datname = 'bbt_term'")" = 0 ] && break
+	sleep 0.1
+done
+is "local cancel: the remote query was canceled too" "0" \
+	"$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bytebase' AND datname = 'bbt_term'")"
+unlock_catalog
+ctl_psql -c "SELECT bb.sync_instance('pg-s')" >/dev/null
+is "with the lock gone both sync again" "ok|ok" \
+	"$(ctl_psql -c "SELECT string_agg(status, '|' ORDER BY database) FROM bb.databases WHERE ref IN ('pg-s/bbt_slow', 'pg-s/bbt_term')")"
 
 # ---- assignments survive, an unreachable instance changes nothing
 ok "database assigned" ctl_psql -c "SELECT bb.create_project('shop')" \

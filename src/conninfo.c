@@ -2,8 +2,10 @@
  * conninfo.c — assembles where and as whom to connect for an instance: the
  * address from bb.instance, the credentials from the PUBLIC user mapping of
  * the instance's foreign server (where Postgres keeps remote credentials and
- * pg_dump carries them).  The password is only copied into the returned
- * struct, never into a message.
+ * pg_dump carries them), and whether the acting role must use a password.
+ * The drivers never read the catalog; this is the one place that does it for
+ * them.  The password is only copied into the returned struct, never into a
+ * message.
  */
 #include "postgres.h"
 
@@ -11,9 +13,10 @@
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "driver_int.h"
+#include "conninfo.h"
 
 /* Value of a DefElem option list entry, or NULL. */
 static char *
@@ -40,9 +43,24 @@ spi_text(int col, MemoryContext cxt)
 	return v ? MemoryContextStrdup(cxt, v) : NULL;
 }
 
-/* See driver.h.  database NULL = the instance's default (options.database, server dbname). */
+/* The instance option "password_required" as jsonb text (absent or null = true); only a
+ * JSON boolean is accepted. */
+static bool
+password_required_option(const char *instance, const char *value)
+{
+	if (value == NULL || strcmp(value, "null") == 0 || strcmp(value, "true") == 0)
+		return true;
+	if (strcmp(value, "false") == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"password_required\" of instance \"%s\" must be a boolean", instance)));
+	pg_unreachable();
+}
+
+/* See conninfo.h. */
 BBConnInfo *
-bb_conninfo_for_instance(const char *instance, const char *database)
+bb_instance_conninfo(const char *instance, const char *database, Oid acting_role)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	BBConnInfo *info = palloc0(sizeof(BBConnInfo));
@@ -52,6 +70,7 @@ bb_conninfo_for_instance(const char *instance, const char *database)
 	char	   *port;
 	char	   *server_name;
 	char	   *default_db;
+	char	   *password_required;
 	ForeignServer *server;
 	UserMapping *mapping;
 
@@ -63,7 +82,8 @@ bb_conninfo_for_instance(const char *instance, const char *database)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "bytebase: SPI_connect failed");
 	if (SPI_execute_with_args("SELECT engine, host, port, options::text, server_name, "
-							  "options->>'database' FROM bb.instance WHERE name = $1",
+							  "options->>'database', options->'password_required' "
+							  "FROM bb.instance WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "bytebase: reading bb.instance failed");
 	if (SPI_processed != 1)
@@ -77,6 +97,7 @@ bb_conninfo_for_instance(const char *instance, const char *database)
 	info->options_json = spi_text(4, cxt);
 	server_name = spi_text(5, cxt);
 	default_db = spi_text(6, cxt);
+	password_required = spi_text(7, cxt);
 	SPI_finish();
 
 	info->engine = bb_engine_from_name(engine);
@@ -96,12 +117,16 @@ bb_conninfo_for_instance(const char *instance, const char *database)
 	info->user = option_value(mapping->options, "user");
 	info->password = option_value(mapping->options, "password");
 	info->database = database ? pstrdup(database) : default_db;
+	/* a superuser may act as any server's superuser anyway; nobody else without a password */
+	info->require_password = password_required_option(instance, password_required) &&
+		!superuser_arg(acting_role);
+	bb_driver_prepare();
 	return info;
 }
 
-/* TEMPORARY shim until the drivers branch lands. */
+/* See driver.h: the transitional form, acting as the session user. */
 BBConnInfo *
-bb_instance_conninfo(const char *instance, const char *database, Oid acting_role)
+bb_conninfo_for_instance(const char *instance, const char *database)
 {
-	return bb_conninfo_for_instance(instance, database);
+	return bb_instance_conninfo(instance, database, GetSessionUserId());
 }
