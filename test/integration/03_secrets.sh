@@ -13,8 +13,8 @@ like "bad engine is refused" 'unknown engine "oracle"' "$out"
 is "the error does not show the password" "" "$(printf '%s' "$out" | grep -F -- "$PW")"
 out=$(ctl_psql -c "SELECT bb.add_instance('leak2', 'mysql', '127.0.0.1', 99999, 'app', '$PW')" 2>&1)
 like "bad port is refused" 'out of range' "$out"
-ctl_psql -c "SELECT bb.add_instance('leak3', 'mysql', '127.0.0.1', 3306, 'app', '$PW')" >/dev/null
-out=$(ctl_psql -c "SELECT bb.add_instance('leak3', 'mysql', '127.0.0.1', 3306, 'app', '$PW')" 2>&1)
+ctl_psql -c "SELECT bb.add_instance('leak3', 'mysql', '127.0.0.1', 3306, 'app', '$PW', verify => false)" >/dev/null
+out=$(ctl_psql -c "SELECT bb.add_instance('leak3', 'mysql', '127.0.0.1', 3306, 'app', '$PW', verify => false)" 2>&1)
 like "duplicate instance is refused" 'already exists' "$out"
 
 # views and catalog tables readable by the roles show no password
@@ -24,7 +24,7 @@ is "views do not show the password" "" "$(printf '%s' "$views" | grep -F -- "$PW
 # another role's view of pg_stat_activity while the call with a password is running
 ctl_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bb_leak_dev') THEN
              CREATE ROLE bb_leak_dev LOGIN; END IF; END \$\$; GRANT bytebase_developer TO bb_leak_dev;" >/dev/null
-ctl_psql -c "SELECT bb.add_instance('leak4', 'mysql', '127.0.0.1', 3306, 'app', '$PW'), pg_sleep(2)" >/dev/null &
+ctl_psql -c "SELECT bb.add_instance('leak4', 'mysql', '127.0.0.1', 3306, 'app', '$PW', verify => false), pg_sleep(2)" >/dev/null &
 bg=$!
 sleep 0.7
 seen=$("$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bb_leak_dev -d "$CONTROL_DB" \
@@ -39,8 +39,8 @@ is "a developer does not see credentials in pg_user_mappings" "" "$(printf '%s' 
 # password (the target trusts postgres on loopback) refused for a non-superuser admin, a closed port
 ctl_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bb_leak_admin') THEN
              CREATE ROLE bb_leak_admin LOGIN; END IF; END \$\$; GRANT bytebase_admin TO bb_leak_admin;" \
-	-c "SELECT bb.add_instance('leak5', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', '$PW')" \
-	-c "SELECT bb.add_instance('leak6', 'mysql', '127.0.0.1', $((${BB_PORT_BASE:-55000} + 8)), 'app', '$PW')" >/dev/null
+	-c "SELECT bb.add_instance('leak5', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', '$PW', verify => false)" \
+	-c "SELECT bb.add_instance('leak6', 'mysql', '127.0.0.1', $((${BB_PORT_BASE:-55000} + 8)), 'app', '$PW', verify => false)" >/dev/null
 out=$("$PGBIN/psql" -X -q -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U bb_leak_admin -d "$CONTROL_DB" \
 	-c "SELECT bb.test_connection('leak5')" 2>&1)
 like "a server that did not ask for the password is refused for a non-superuser" 'did not ask for the password' "$out"

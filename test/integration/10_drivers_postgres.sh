@@ -180,9 +180,9 @@ is "no transaction: nothing left connected" "0" \
 	"$(target_psql postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bytebase'")"
 
 # ---- bad input
-ctl_psql -c "SELECT bb.add_instance('pg-badpw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', '$BAD_PW')" \
-	-c "SELECT bb.add_instance('pg-closed', 'postgres', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \
-	-c "SELECT bb.add_instance('pg-hole', 'postgres', '127.0.0.1', $HOLE_PORT, 'u', 'p')" >/dev/null
+ctl_psql -c "SELECT bb.add_instance('pg-badpw', 'postgres', '127.0.0.1', $TARGET_PG_PORT, '$TARGET_PG_USER', '$BAD_PW', verify => false)" \
+	-c "SELECT bb.add_instance('pg-closed', 'postgres', '127.0.0.1', $CLOSED_PORT, 'u', 'p', verify => false)" \
+	-c "SELECT bb.add_instance('pg-hole', 'postgres', '127.0.0.1', $HOLE_PORT, 'u', 'p', verify => false)" >/dev/null
 out=$(ctl_err "SELECT bb.sync_instance('pg-badpw')")
 like "wrong password: clear error naming the instance" '28P01: could not connect to instance "pg-badpw"' "$out"
 like "wrong password: the reason is shown" 'password authentication failed' "$out"

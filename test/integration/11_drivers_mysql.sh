@@ -189,9 +189,9 @@ is "LATIN1, no transaction: a character LATIN1 lacks is a target error" \
 like "LATIN1, no transaction: schema snapshot" '"name":"orders"' "$(job 3 bbt_latin1)"
 
 # ---- bad input
-ctl_psql -c "SELECT bb.add_instance('my-badpw', 'mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', '$BAD_PW')" \
-	-c "SELECT bb.add_instance('my-closed', 'mysql', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \
-	-c "SELECT bb.add_instance('my-hole', 'mysql', '127.0.0.1', $HOLE_PORT, 'u', 'p')" >/dev/null
+ctl_psql -c "SELECT bb.add_instance('my-badpw', 'mysql', '127.0.0.1', $MYSQL_PORT, '$MYSQL_USER', '$BAD_PW', verify => false)" \
+	-c "SELECT bb.add_instance('my-closed', 'mysql', '127.0.0.1', $CLOSED_PORT, 'u', 'p', verify => false)" \
+	-c "SELECT bb.add_instance('my-hole', 'mysql', '127.0.0.1', $HOLE_PORT, 'u', 'p', verify => false)" >/dev/null
 out=$(ctl_err "SELECT bb.sync_instance('my-badpw')")
 like "wrong password: clear error naming the instance" '28000: could not connect to instance "my-badpw"' "$out"
 like "wrong password: the reason is shown" 'MySQL error 1045: Access denied' "$out"

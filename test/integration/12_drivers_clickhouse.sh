@@ -143,9 +143,9 @@ like "no transaction: a remote error is a target error with its SQLSTATE" \
 	'^error 42P01 \(target\): Code: 60\. DB::Exception: Table default.no_such_table' "$(job 5)"
 
 # ---- bad input
-ctl_psql -c "SELECT bb.add_instance('ch-badpw', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', '$BAD_PW')" \
-	-c "SELECT bb.add_instance('ch-closed', 'clickhouse', '127.0.0.1', $CLOSED_PORT, 'u', 'p')" \
-	-c "SELECT bb.add_instance('ch-hole', 'clickhouse', '127.0.0.1', $HOLE_PORT, 'u', 'p')" >/dev/null
+ctl_psql -c "SELECT bb.add_instance('ch-badpw', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', '$BAD_PW', verify => false)" \
+	-c "SELECT bb.add_instance('ch-closed', 'clickhouse', '127.0.0.1', $CLOSED_PORT, 'u', 'p', verify => false)" \
+	-c "SELECT bb.add_instance('ch-hole', 'clickhouse', '127.0.0.1', $HOLE_PORT, 'u', 'p', verify => false)" >/dev/null
 out=$(ctl_err "SELECT bb.sync_instance('ch-badpw')")
 like "wrong password: clear error naming the instance" '28P01: could not connect to instance "ch-badpw"' "$out"
 like "wrong password: Code: 193" 'Code: 193' "$out"

@@ -130,5 +130,27 @@ else
 fi
 is "the victim table is still there" "1" "$(target_psql eo_pg2 -c "SELECT count(*) FROM pg_tables WHERE tablename = 'victim'")"
 
+# ---- the password rule holds in the workers: a developer's change never runs with the trust a
+#      target grants this server (postgres is trusted on the target's loopback)
+ctl_psql >/dev/null <<SQL
+DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'eo_dev') THEN CREATE ROLE eo_dev; END IF; END \$\$;
+GRANT bytebase_developer TO eo_dev;
+SELECT bb.add_instance('pg-trust', 'postgres', '127.0.0.1', $TARGET_PG_PORT, 'postgres', environment => 'dev', verify => false);
+SELECT bb.sync_instance('pg-trust');
+SELECT bb.create_project('trust');
+SELECT bb.grant_project('trust', 'eo_dev');
+SELECT bb.assign_database('pg-trust/eo_pg2', 'trust', 'dev');
+SQL
+target_psql postgres -c "DROP ROLE IF EXISTS eo_hijack" >/dev/null
+issue=$(ctl_psql -c "SET SESSION AUTHORIZATION eo_dev; SELECT bb.apply('trust', 'CREATE ROLE eo_hijack SUPERUSER', targets => '{pg-trust/eo_pg2}')")
+is "a developer's change through a passwordless instance fails" "failed" "$(ctl_psql -c "SELECT bb.wait($issue, '60 s')")"
+like "... with the password rule's reason" 'has no password|did not ask for the password' "$(ctl_psql -c "SELECT error FROM bb.tasks WHERE issue = $issue")"
+is "... and the role was never created on the target" "0" "$(target_psql postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = 'eo_hijack'")"
+ctl_psql -c "SELECT bb.cancel($issue)" >/dev/null
+ok "a superuser allows it explicitly (password_required => false)" \
+	ctl_psql -c "SELECT bb.alter_instance('pg-trust', options => '{\"password_required\": false}', verify => false)"
+issue=$(ctl_psql -c "SET SESSION AUTHORIZATION eo_dev; SELECT bb.apply('trust', 'CREATE TABLE trusted_ok (id int)', targets => '{pg-trust/eo_pg2}')")
+is "then the developer's change runs" "done" "$(ctl_psql -c "SELECT bb.wait($issue, '60 s')")"
+
 ctl_psql -c "SELECT bb.cancel(id) FROM bb.issue WHERE status IN ('open', 'failed')" >/dev/null
 done_testing
