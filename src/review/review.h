@@ -37,7 +37,10 @@ typedef enum bb_split_error
 	BB_SPLIT_UNTERMINATED_QUOTE,		/* '...  "...  `... */
 	BB_SPLIT_UNTERMINATED_DOLLAR,		/* $tag$ ... */
 	BB_SPLIT_UNTERMINATED_COMMENT,		/* slash-star ... */
-	BB_SPLIT_BAD_DELIMITER				/* MySQL DELIMITER misuse */
+	BB_SPLIT_BAD_DELIMITER,				/* MySQL DELIMITER misuse */
+	BB_SPLIT_UNCERTAIN					/* servers or versions read the statement differently
+										 * (e.g. MySQL versioned comment, MariaDB slash-star-M!):
+										 * the script must be refused, not guessed */
 } bb_split_error;
 
 /* One statement of a script: bytes [start, end) of the script, the 1-based
@@ -56,7 +59,9 @@ typedef struct bb_stmt_span
  * frees; NULL when the count is 0), or -1 when out of memory.
  * An unterminated quote/comment gives a last span with error set that
  * extends to the end of the script; a bad DELIMITER line gives a span with
- * error BB_SPLIT_BAD_DELIMITER and splitting goes on.  Columns count bytes. */
+ * error BB_SPLIT_BAD_DELIMITER and splitting goes on; a statement whose text
+ * servers read differently gets BB_SPLIT_UNCERTAIN and splitting goes on.
+ * Columns count bytes. */
 extern int	bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out);
 
 /* Called for every comment the splitter skips (bytes [start, end) including

@@ -11,7 +11,7 @@ R=$ROOT/src/review
 if [ -z "$CC" ]; then echo "not ok 1 - clang is not installed"; exit 1; fi
 if ! "$CC" -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	-Wall -Wno-unused-function -I"$R" -I"$ROOT/test/unit" \
-	"$ROOT/test/unit/review_dialects.c" "$R/token.c" "$R/mysql_parser.c" "$R/mysql_rules.c" \
+	"$ROOT/test/unit/review_dialects.c" "$R/lex.c" "$R/token.c" "$R/mysql_parser.c" "$R/mysql_rules.c" \
 	"$R/mysql_rules_def.c" "$R/clickhouse_rules.c" "$R/snowflake_rules.c" "$R/split.c" \
 	"$R/regex.c" "$R/common_rules.c" -o "$OUT/review_dialects" 2>"$OUT/build.log"; then
 	echo "not ok 1 - build test/unit/review_dialects.c with ASan/UBSan"
