@@ -757,6 +757,35 @@ operator_len(const char *s, size_t len, size_t i)
 	return 1;
 }
 
+/* scan.l {quotecontinue}: after a closing quote at p, white space holding a
+ * newline ([ \t\f\n\r] and "--" comments, no slash-star) and another quote
+ * continue the same literal.  Returns the index of that quote, or 0. */
+static size_t
+quote_continues(const char *s, size_t len, size_t p)
+{
+	size_t		j = p;
+	int			newline = 0;
+
+	while (j < len)
+	{
+		if (s[j] == ' ' || s[j] == '\t' || s[j] == '\f')
+			j++;
+		else if (s[j] == '\n' || s[j] == '\r')
+		{
+			newline = 1;
+			j++;
+		}
+		else if (s[j] == '-' && j + 1 < len && s[j + 1] == '-')
+		{
+			while (j < len && s[j] != '\n' && s[j] != '\r')
+				j++;
+		}
+		else
+			break;
+	}
+	return (newline && j < len && s[j] == '\'') ? j : 0;
+}
+
 /* A word, with scan.l's E'...' (only a lone e/E before the quote) folded in. */
 static void
 word(bb_lexer *lx, size_t i, bb_lex_token *t)
@@ -773,9 +802,12 @@ word(bb_lexer *lx, size_t i, bb_lex_token *t)
 	{
 		int			open = 0;
 
-		/* scan.l xestart, xeinside, xeescape, xqdouble */
+		/* scan.l xestart, xeinside, xeescape, xqdouble; a continuation
+		 * ('...' after white space with a newline) stays in state xe */
 		t->kind = BB_LEX_STRING;
 		t->end = scan_quoted(s, len, j, '\'', 1, &open);
+		while (!open && (j = quote_continues(s, len, t->end)) > 0)
+			t->end = scan_quoted(s, len, j, '\'', 1, &open);
 		if (open)
 			t->error = BB_SPLIT_UNTERMINATED_QUOTE;
 	}

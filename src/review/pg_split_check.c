@@ -10,8 +10,9 @@
  *     tokens where we cut (nothing we skip as comment or white space is code);
  *   - every statement starts and ends on server token boundaries;
  *   - a ';' token inside one of our statements is allowed only in a
- *     BEGIN ATOMIC body, and then raw_parser must read that statement alone
- *     as exactly one statement (the grammar decides where bodies end).
+ *     BEGIN ATOMIC body; a statement with BEGIN ATOMIC must be read by
+ *     raw_parser alone as exactly one statement (the grammar decides where
+ *     bodies end, so a cut inside or after a body is caught either way).
  * A lexical error of the server's scanner, a syntax error inside such a body
  * or any disagreement makes the split uncertain.
  * MySQL/TiDB, ClickHouse, Snowflake: the splitter's own verdict (uncertain
@@ -213,7 +214,7 @@ server_scan(const char *s, size_t len, const bb_stmt_span *sp, int n, bool *need
 			{
 				if ((w = span_done(&sp[k], &ss, &at)) != NULL)
 					break;
-				needs_parse[k] = (ss.semicolon != (size_t) -1);
+				needs_parse[k] = ss.atomic;
 				k++;
 				memset(&ss, 0, sizeof(ss));
 				ss.semicolon = (size_t) -1;
@@ -268,7 +269,7 @@ server_scan(const char *s, size_t len, const bb_stmt_span *sp, int n, bool *need
 			for (; k < n && w == NULL; k++)
 			{
 				if ((w = span_done(&sp[k], &ss, &at)) == NULL)
-					needs_parse[k] = (ss.semicolon != (size_t) -1);
+					needs_parse[k] = ss.atomic;
 				memset(&ss, 0, sizeof(ss));
 				ss.semicolon = (size_t) -1;
 			}
@@ -285,37 +286,63 @@ server_scan(const char *s, size_t len, const bb_stmt_span *sp, int n, bool *need
 	return why;
 }
 
-/* raw_parser on one BEGIN ATOMIC statement alone: it must be exactly one statement. */
-static char *
-parse_body(const char *s, size_t len, const bb_stmt_span *sp)
+/* raw_parser with the settings the executor pins; the number of statements,
+ * or -1 with *ed set when it raises an error (cancels go on up). */
+static int
+parse_count(const char *text, ErrorData **ed)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	char	   *text = pnstrdup(s + sp->start, sp->end - sp->start);
 	int			nest = NewGUCNestLevel();
-	char	   *volatile why = NULL;
+	volatile int count = -1;
 
+	*ed = NULL;
 	PG_TRY();
 	{
-		List	   *trees;
-
 		(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		(void) set_config_option("backslash_quote", "on", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-		trees = raw_parser(text, RAW_PARSE_DEFAULT);
-		if (list_length(trees) != 1)
-			why = reason(s, len, sp->start,
-						 psprintf("the server reads %d statements where the splitter sees one "
-								  "(BEGIN ATOMIC body)", list_length(trees)));
+		count = list_length(raw_parser(text, RAW_PARSE_DEFAULT));
 	}
 	PG_CATCH();
 	{
-		why = caught_error(cxt, s, len, text, sp->end - sp->start, sp->start, sp->start,
-						   "cannot verify where a BEGIN ATOMIC body ends");
+		MemoryContextSwitchTo(cxt);
+		*ed = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY((*ed)->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+			ERRCODE_TO_CATEGORY((*ed)->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES ||
+			(*ed)->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			PG_RE_THROW();
+		FlushErrorState();
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(true, nest);
-	return why;
+	return count;
+}
+
+/* A statement with BEGIN ATOMIC, parsed alone, must be exactly one statement. */
+static char *
+parse_body(const char *s, size_t len, const bb_stmt_span *sp)
+{
+	char	   *text = pnstrdup(s + sp->start, sp->end - sp->start);
+	ErrorData  *ed;
+	ErrorData  *whole;
+	int			count = parse_count(text, &ed);
+	size_t		at = sp->start;
+
+	if (count == 1)
+		return NULL;
+	if (count > 1)
+		return reason(s, len, sp->start,
+					  psprintf("the server reads %d statements where the splitter sees one "
+							   "(BEGIN ATOMIC body)", count));
+	/* a syntax error alone: a disagreement when the whole script parses */
+	if (parse_count(s, &whole) >= 0)
+		return reason(s, len, sp->start, "the server's grammar ends this BEGIN ATOMIC statement "
+					  "elsewhere (the script parses as a whole, this statement alone does not)");
+	if (ed->cursorpos > 0)
+		at = sp->start + char_to_byte(text, sp->end - sp->start, ed->cursorpos);
+	return reason(s, len, at, psprintf("cannot verify where a BEGIN ATOMIC body ends: %s",
+									   ed->message ? ed->message : "syntax error"));
 }
 
 /* The PostgreSQL verdict (see the file comment). */

@@ -133,6 +133,8 @@ typedef struct stmt
 	int			paren;			/* a '(' was seen */
 	int			prev_begin;		/* previous token was the word BEGIN */
 	int			prev_dot_or_as; /* previous token was '.' or AS (END is then a name) */
+	int			prev_semi_or_atomic;	/* previous token was ';' or ATOMIC */
+	long		cases;			/* PostgreSQL: open CASE expressions in a body */
 	int			pending_end;	/* MySQL: END seen, next word may be IF/LOOP/CASE ... */
 	long		depth;			/* open compound blocks */
 	/* session settings that change how later statements are read */
@@ -210,13 +212,23 @@ body_word(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
 			st->pending_end = 1;
 		return;
 	}
-	/* gram.y: BEGIN_P ATOMIC routine_body_stmt_list END_P; CASE ... END inside */
+	/* gram.y: BEGIN_P ATOMIC routine_body_stmt_list END_P, where every body
+	 * statement ends with ';': the body's END follows ';' or ATOMIC.  Another
+	 * END closes a CASE, or is a name (t.end, AS end, SELECT 1 end). */
 	if (st->prev_begin && word_is(w, n, "ATOMIC"))
 		st->depth++;
 	else if (st->depth > 0 && word_is(w, n, "CASE"))
-		st->depth++;
-	else if (st->depth > 0 && word_is(w, n, "END") && !st->prev_dot_or_as)
-		st->depth--;
+		st->cases++;
+	else if (st->depth > 0 && word_is(w, n, "END"))
+	{
+		if (st->prev_semi_or_atomic)
+		{
+			st->depth--;
+			st->cases = 0;
+		}
+		else if (st->cases > 0 && !st->prev_dot_or_as)
+			st->cases--;
+	}
 }
 
 /* Unquoted text of a word or string token starts with a name of the list
@@ -389,6 +401,8 @@ stmt_token(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
 	st->prev_begin = (t->kind == BB_LEX_WORD && word_is(s + t->start, t->end - t->start, "BEGIN"));
 	st->prev_dot_or_as = (t->kind == BB_LEX_OP && s[t->start] == '.') ||
 		(t->kind == BB_LEX_WORD && word_is(s + t->start, t->end - t->start, "AS"));
+	st->prev_semi_or_atomic = (t->kind == BB_LEX_OP && s[t->start] == ';') ||
+		(t->kind == BB_LEX_WORD && word_is(s + t->start, t->end - t->start, "ATOMIC"));
 }
 
 /* Ends the statement: settings checks, then its span. */
@@ -449,6 +463,18 @@ at_delimiter_command(const char *s, size_t len, size_t i)
 	return len - i >= 9 && word_is(s + i, 9, "DELIMITER") &&
 		(len - i == 9 || s[i + 9] == ' ' || s[i + 9] == '\t' || s[i + 9] == '\n' ||
 		 s[i + 9] == '\r');
+}
+
+/* @'x', @@`x`: a variable whose name is quoted (no delimiter inside). */
+static int
+quoted_var(const char *s, const bb_lex_token *t)
+{
+	size_t		k;
+
+	for (k = t->start; k < t->end && k < t->start + 3; k++)
+		if (s[k] == '\'' || s[k] == '"' || s[k] == '`')
+			return 1;
+	return 0;
 }
 
 /* Fills in 1-based line and column of each span's start in one forward pass. */
@@ -522,7 +548,7 @@ split_run(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
 		}
 
 		/* end of statement: the delimiter outside quotes and comments */
-		if (!lx.in_exec && !lx.plain_next && len - i >= dlen && memcmp(s + i, delim, dlen) == 0)
+		if (!lx.in_exec && len - i >= dlen && memcmp(s + i, delim, dlen) == 0)
 		{
 			if (st.pending_end)
 			{
@@ -548,8 +574,9 @@ split_run(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
 			continue;
 
 		/* mysql client: a custom delimiter ends a statement even inside a word (END$$) */
-		if (mysql && custom && t.kind != BB_LEX_STRING && t.kind != BB_LEX_QIDENT &&
-			t.kind != BB_LEX_COMMENT && t.error == BB_SPLIT_OK && t.end - t.start > 1)
+		if (mysql && custom && (t.kind == BB_LEX_WORD || t.kind == BB_LEX_NUMBER ||
+								t.kind == BB_LEX_OP || (t.kind == BB_LEX_VAR && !quoted_var(s, &t))) &&
+			t.error == BB_SPLIT_OK && t.end - t.start > 1)
 		{
 			size_t		k;
 
@@ -576,6 +603,12 @@ split_run(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
 		if (t.kind != BB_LEX_COMMENT)
 			stmt_token(dialect, &st, s, &t);
 		st.last = t.end;
+	}
+	if (lx.in_exec && st.start != NONE)
+	{
+		/* sql_lex: an executable comment still open at the end is an error */
+		push(&sp, st.start, len, BB_SPLIT_UNTERMINATED_COMMENT);
+		stmt_reset(&st);
 	}
 	stmt_end(&sp, &st, s, ex);
 
