@@ -40,6 +40,22 @@
 
 PG_FUNCTION_INFO_V1(bb_split_check);
 
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+/* The scanner and the parser warn (NOTICE) about every identifier they
+ * truncate: noise for a check, kept from the client and the log while it runs. */
+static void
+quiet_truncation(ErrorData *edata)
+{
+	if (edata->elevel < WARNING && edata->sqlerrcode == ERRCODE_NAME_TOO_LONG)
+	{
+		edata->output_to_client = false;
+		edata->output_to_server = false;
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
 /* 1-based line of a byte offset (lines end at \n, like bb_split's numbering). */
 static int
 line_of(const char *s, size_t len, size_t pos)
@@ -407,7 +423,7 @@ bb_split_check(PG_FUNCTION_ARGS)
 	bb_stmt_span *raw = NULL;
 	bb_stmt_span *sp;
 	int			n;
-	char	   *why;
+	char	   *volatile why = NULL;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -432,7 +448,21 @@ bb_split_check(PG_FUNCTION_ARGS)
 	free(raw);
 
 	if (dialect == BB_DIALECT_POSTGRES)
-		why = check_postgres(s, len, sp, n);
+	{
+		emit_log_hook_type saved = emit_log_hook;
+
+		prev_emit_log_hook = saved;
+		emit_log_hook = quiet_truncation;
+		PG_TRY();
+		{
+			why = check_postgres(s, len, sp, n);
+		}
+		PG_FINALLY();
+		{
+			emit_log_hook = saved;
+		}
+		PG_END_TRY();
+	}
 	else
 		why = check_splitter(dialect, s, len, sp, n);
 
@@ -444,5 +474,14 @@ bb_split_check(PG_FUNCTION_ARGS)
 	}
 	why = pstrdup(why);
 	MemoryContextDelete(cxt);
+	/* a message quoting a broken script must still be valid text */
+	if (!pg_verifymbstr(why, strlen(why), true))
+	{
+		char	   *p;
+
+		for (p = why; *p; p++)
+			if ((unsigned char) *p >= 0x80)
+				*p = '?';
+	}
 	PG_RETURN_TEXT_P(cstring_to_text(why));
 }
