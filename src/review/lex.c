@@ -481,6 +481,32 @@ ch_heredoc(bb_lexer *lx, size_t i, bb_lex_token *t)
 
 /* ---- numbers -------------------------------------------------------------- */
 
+/* Index after the ASCII digits at j. */
+static size_t
+digits_end(const char *s, size_t len, size_t j)
+{
+	while (j < len && is_digit((unsigned char) s[j]))
+		j++;
+	return j;
+}
+
+/* "[eE][+-]?digits" at j: the index after it, or 0 when the digits are
+ * missing; *after_sign gets the index after the e and its sign. */
+static size_t
+exponent_end(const char *s, size_t len, size_t j, size_t *after_sign)
+{
+	size_t		k = j + 1;
+
+	if (j >= len || (s[j] != 'e' && s[j] != 'E'))
+		return 0;
+	if (k < len && (s[k] == '+' || s[k] == '-'))
+		k++;
+	*after_sign = k;
+	if (k >= len || !is_digit((unsigned char) s[k]))
+		return 0;
+	return digits_end(s, len, k);
+}
+
 /* scan.l: {integer} {decimal} {real}; "1..2" stops before ".." (decimalfail),
  * an exponent needs digits (realfail); an identifier byte right after is
  * trailing junk, a lexical error, consumed with the number.  '$' is not an
@@ -488,29 +514,14 @@ ch_heredoc(bb_lexer *lx, size_t i, bb_lex_token *t)
 static size_t
 pg_number(const char *s, size_t len, size_t i)
 {
-	size_t		j = i;
+	size_t		j = digits_end(s, len, i);
+	size_t		e,
+				sign = 0;
 
-	while (j < len && is_digit((unsigned char) s[j]))
-		j++;
 	if (j < len && s[j] == '.' && !(j + 1 < len && s[j + 1] == '.'))
-	{
-		j++;
-		while (j < len && is_digit((unsigned char) s[j]))
-			j++;
-	}
-	if (j < len && (s[j] == 'e' || s[j] == 'E'))
-	{
-		size_t		k = j + 1;
-
-		if (k < len && (s[k] == '+' || s[k] == '-'))
-			k++;
-		if (k < len && is_digit((unsigned char) s[k]))
-		{
-			j = k;
-			while (j < len && is_digit((unsigned char) s[j]))
-				j++;
-		}
-	}
+		j = digits_end(s, len, j + 1);
+	if ((e = exponent_end(s, len, j, &sign)) > 0)
+		j = e;
 	if (j < len && ident_start((unsigned char) s[j]))
 		while (j < len && ident_cont((unsigned char) s[j]) && s[j] != '$')
 			j++;
@@ -523,6 +534,8 @@ static size_t
 mysql_number(const char *s, size_t len, size_t i, bb_lex_kind *kind, int *plain)
 {
 	size_t		j = i;
+	size_t		e,
+				sign = 0;
 
 	*kind = BB_LEX_NUMBER;
 	if (s[i] == '0' && i + 1 < len && (s[i + 1] == 'x' || s[i + 1] == 'b'))
@@ -541,25 +554,12 @@ mysql_number(const char *s, size_t len, size_t i, bb_lex_kind *kind, int *plain)
 		return j;
 	}
 	if (s[i] != '.')
-		while (j < len && is_digit((unsigned char) s[j]))
-			j++;
+		j = digits_end(s, len, j);
 	if (s[i] != '.' && j < len && ident_cont((unsigned char) s[j]))
 	{
 		/* 1e5 is a float; 1e, 1ex, 1e-x are identifiers (then '-' ...) */
-		if ((s[j] == 'e' || s[j] == 'E') && j + 1 < len)
-		{
-			size_t		k = j + 1;
-
-			if (s[k] == '+' || s[k] == '-')
-				k++;
-			if (k < len && is_digit((unsigned char) s[k]))
-			{
-				j = k;
-				while (j < len && is_digit((unsigned char) s[j]))
-					j++;
-				return j;
-			}
-		}
+		if ((e = exponent_end(s, len, j, &sign)) > 0)
+			return e;
 		*kind = BB_LEX_WORD;
 		while (j < len && ident_cont((unsigned char) s[j]))
 			j++;
@@ -567,25 +567,14 @@ mysql_number(const char *s, size_t len, size_t i, bb_lex_kind *kind, int *plain)
 	}
 	if (j < len && s[j] == '.')
 	{
-		j++;
-		while (j < len && is_digit((unsigned char) s[j]))
-			j++;
+		j = digits_end(s, len, j + 1);
+		if ((e = exponent_end(s, len, j, &sign)) > 0)
+			return e;
 		if (j < len && (s[j] == 'e' || s[j] == 'E'))
 		{
-			size_t		k = j + 1;
-
-			if (k < len && (s[k] == '+' || s[k] == '-'))
-				k++;
-			if (k < len && is_digit((unsigned char) s[k]))
-			{
-				j = k;
-				while (j < len && is_digit((unsigned char) s[j]))
-					j++;
-				return j;
-			}
 			/* MY_LEX_REAL without exponent digits: the next byte is MY_LEX_CHAR */
 			*plain = 1;
-			return k;
+			return sign;
 		}
 	}
 	return j;
@@ -714,18 +703,15 @@ bb_lex_seek(bb_lexer *lx, size_t pos)
 	lx->prev_byte = 0;
 }
 
-/* Upper-case ASCII keyword test (kw in upper case). */
+/* Case-insensitive compare of n bytes with an upper-case ASCII keyword. */
 int
-bb_lex_word_is(const char *s, const bb_lex_token *t, const char *kw)
+bb_lex_keyword(const char *w, size_t n, const char *kw)
 {
-	size_t		n = t->end - t->start;
 	size_t		k;
 
-	if (t->kind != BB_LEX_WORD)
-		return 0;
 	for (k = 0; k < n; k++)
 	{
-		unsigned char c = (unsigned char) s[t->start + k];
+		unsigned char c = (unsigned char) w[k];
 
 		if (kw[k] == '\0')
 			return 0;
@@ -735,6 +721,13 @@ bb_lex_word_is(const char *s, const bb_lex_token *t, const char *kw)
 			return 0;
 	}
 	return kw[n] == '\0';
+}
+
+/* A word token equal to a keyword. */
+int
+bb_lex_word_is(const char *s, const bb_lex_token *t, const char *kw)
+{
+	return t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, kw);
 }
 
 /* Multi-byte operators the checkers look for (longest first). */

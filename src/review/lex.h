@@ -66,7 +66,8 @@ void		bb_lex_next(bb_lexer *lx, bb_lex_token *t);
  * statement afresh, but an open executable comment is kept). */
 void		bb_lex_seek(bb_lexer *lx, size_t pos);
 
-/* Upper-case ASCII keyword test of a token's text. */
+/* Case-insensitive test of n bytes / a word token against an upper-case keyword. */
+int			bb_lex_keyword(const char *w, size_t n, const char *kw);
 int			bb_lex_word_is(const char *s, const bb_lex_token *t, const char *kw);
 
 /* The reason of the first uncertain construct at or after byte `from` of a

@@ -62,26 +62,6 @@ push(spans *sp, size_t start, size_t end, bb_split_error err)
 	sp->n++;
 }
 
-/* Case-insensitive compare of a word with an upper-case ASCII keyword. */
-static int
-word_is(const char *w, size_t n, const char *kw)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-	{
-		unsigned char c = (unsigned char) w[i];
-
-		if (kw[i] == '\0')
-			return 0;
-		if (c >= 'a' && c <= 'z')
-			c -= 32;
-		if (c != (unsigned char) kw[i])
-			return 0;
-	}
-	return kw[n] == '\0';
-}
-
 /* Case-insensitive substring test (needle in lower case). */
 static int
 ci_contains(const char *s, size_t n, const char *needle)
@@ -177,7 +157,7 @@ body_word(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
 
 	if (st->nwords++ == 0)
 	{
-		st->is_create = word_is(w, n, "CREATE");
+		st->is_create = bb_lex_keyword(w, n, "CREATE");
 		return;
 	}
 	if (!st->is_create)
@@ -185,8 +165,8 @@ body_word(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
 	if (!st->routine)
 	{
 		/* gram.y CreateFunctionStmt; MySQL CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT */
-		if (!st->paren && (word_is(w, n, "PROCEDURE") || word_is(w, n, "FUNCTION") ||
-						   (mysql && (word_is(w, n, "TRIGGER") || word_is(w, n, "EVENT")))))
+		if (!st->paren && (bb_lex_keyword(w, n, "PROCEDURE") || bb_lex_keyword(w, n, "FUNCTION") ||
+						   (mysql && (bb_lex_keyword(w, n, "TRIGGER") || bb_lex_keyword(w, n, "EVENT")))))
 			st->routine = 1;
 		return;
 	}
@@ -196,30 +176,30 @@ body_word(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
 		{
 			/* END IF/LOOP/WHILE/REPEAT closes a block that was not counted */
 			st->pending_end = 0;
-			if (word_is(w, n, "IF") || word_is(w, n, "LOOP") || word_is(w, n, "WHILE") ||
-				word_is(w, n, "REPEAT"))
+			if (bb_lex_keyword(w, n, "IF") || bb_lex_keyword(w, n, "LOOP") || bb_lex_keyword(w, n, "WHILE") ||
+				bb_lex_keyword(w, n, "REPEAT"))
 				return;
 			if (st->depth > 0)
 				st->depth--;
-			if (word_is(w, n, "CASE"))
+			if (bb_lex_keyword(w, n, "CASE"))
 				return;
 		}
-		if (word_is(w, n, "BEGIN"))
+		if (bb_lex_keyword(w, n, "BEGIN"))
 			st->depth++;
-		else if (st->depth > 0 && word_is(w, n, "CASE"))
+		else if (st->depth > 0 && bb_lex_keyword(w, n, "CASE"))
 			st->depth++;
-		else if (st->depth > 0 && word_is(w, n, "END"))
+		else if (st->depth > 0 && bb_lex_keyword(w, n, "END"))
 			st->pending_end = 1;
 		return;
 	}
 	/* gram.y: BEGIN_P ATOMIC routine_body_stmt_list END_P, where every body
 	 * statement ends with ';': the body's END follows ';' or ATOMIC.  Another
 	 * END closes a CASE, or is a name (t.end, AS end, SELECT 1 end). */
-	if (st->prev_begin && word_is(w, n, "ATOMIC"))
+	if (st->prev_begin && bb_lex_keyword(w, n, "ATOMIC"))
 		st->depth++;
-	else if (st->depth > 0 && word_is(w, n, "CASE"))
+	else if (st->depth > 0 && bb_lex_keyword(w, n, "CASE"))
 		st->cases++;
-	else if (st->depth > 0 && word_is(w, n, "END"))
+	else if (st->depth > 0 && bb_lex_keyword(w, n, "END"))
 	{
 		if (st->prev_semi_or_atomic)
 		{
@@ -283,9 +263,9 @@ mysql_setting_token(stmt *st, const char *s, const bb_lex_token *t)
 			st->sql_mode = 1;
 		if (ci_contains(p, n, "character_set_client"))
 			st->charset_var = 1;
-		if (st->ntok > 0 && st->head[0].kind == BB_LEX_WORD && word_is(s + st->head[0].start,
+		if (st->ntok > 0 && st->head[0].kind == BB_LEX_WORD && bb_lex_keyword(s + st->head[0].start,
 																	   st->head[0].end - st->head[0].start, "SET") &&
-			(word_is(p, n, "NAMES") || word_is(p, n, "CHARSET") || word_is(p, n, "CHARACTER")))
+			(bb_lex_keyword(p, n, "NAMES") || bb_lex_keyword(p, n, "CHARSET") || bb_lex_keyword(p, n, "CHARACTER")))
 			st->set_names = 1;
 	}
 	if (t->kind == BB_LEX_WORD || t->kind == BB_LEX_STRING || t->kind == BB_LEX_QIDENT)
@@ -343,7 +323,7 @@ pg_setting_is_safe(const stmt *st, const char *s)
 	int			scs;
 	char		v[32];
 
-#define HW(i, kw) (h[i].kind == BB_LEX_WORD && word_is(s + h[i].start, h[i].end - h[i].start, kw))
+#define HW(i, kw) (h[i].kind == BB_LEX_WORD && bb_lex_keyword(s + h[i].start, h[i].end - h[i].start, kw))
 	if (st->ntok == 2 && (HW(0, "SHOW") || HW(0, "RESET")))
 		return 1;
 	if (st->ntok < 3 || !HW(0, "SET"))
@@ -391,18 +371,18 @@ stmt_token(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
 
 		if (ci_contains(s + t->start, n, "standard_conforming_strings") ||
 			ci_contains(s + t->start, n, "client_encoding") ||
-			((st->ntok == 1 || st->ntok == 2) && word_is(s + t->start, n, "NAMES") &&
-			 word_is(s + st->head[0].start, st->head[0].end - st->head[0].start, "SET")))
+			((st->ntok == 1 || st->ntok == 2) && bb_lex_keyword(s + t->start, n, "NAMES") &&
+			 bb_lex_keyword(s + st->head[0].start, st->head[0].end - st->head[0].start, "SET")))
 			st->pg_setting = 1;
 	}
 	if (st->ntok < HEAD)
 		st->head[st->ntok] = *t;
 	st->ntok++;
-	st->prev_begin = (t->kind == BB_LEX_WORD && word_is(s + t->start, t->end - t->start, "BEGIN"));
+	st->prev_begin = (t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, "BEGIN"));
 	st->prev_dot_or_as = (t->kind == BB_LEX_OP && s[t->start] == '.') ||
-		(t->kind == BB_LEX_WORD && word_is(s + t->start, t->end - t->start, "AS"));
+		(t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, "AS"));
 	st->prev_semi_or_atomic = (t->kind == BB_LEX_OP && s[t->start] == ';') ||
-		(t->kind == BB_LEX_WORD && word_is(s + t->start, t->end - t->start, "ATOMIC"));
+		(t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, "ATOMIC"));
 }
 
 /* Ends the statement: settings checks, then its span. */
@@ -460,7 +440,7 @@ delimiter_line(const char *s, size_t len, size_t i, spans *sp, char *delim, size
 static int
 at_delimiter_command(const char *s, size_t len, size_t i)
 {
-	return len - i >= 9 && word_is(s + i, 9, "DELIMITER") &&
+	return len - i >= 9 && bb_lex_keyword(s + i, 9, "DELIMITER") &&
 		(len - i == 9 || s[i + 9] == ' ' || s[i + 9] == '\t' || s[i + 9] == '\n' ||
 		 s[i + 9] == '\r');
 }
