@@ -6,7 +6,9 @@
  * before returning (the backend glue copies results into palloc'd memory).
  *
  * Ownership:
- *   split.c                 bb_split (all dialects)            — review core
+ *   lex.c                   the one lexer (rules mirror each server's scanner) — review core
+ *   split.c                 bb_split (all dialects), on lex.c   — review core
+ *   pg_split_check.c        bb._split_check: bb_split against PostgreSQL's own scanner
  *   regex.c, common_rules.c bb_regex_*, bb_template_expand, bb_rules_common — review core
  *   pg_*.c, lint.c, policy.c: backend glue, PostgreSQL rules   — review core
  *   mysql_*.c               MySQL/TiDB parser and rules         — dialect rules
