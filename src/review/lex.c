@@ -189,30 +189,14 @@ scan_quoted(const char *s, size_t len, size_t i, char q, int backslash, int *ope
 	i++;
 	while (i < len)
 	{
-		const char *hit = NULL;
-		size_t		k;
-
-		/* jump to the next quote or backslash */
-		for (k = i; k < len; k++)
-			if (s[k] == q || (backslash && s[k] == '\\'))
-			{
-				hit = s + k;
-				break;
-			}
-		if (hit == NULL)
-			break;
-		i = k;
-		if (s[i] == '\\')
-		{
+		if (backslash && s[i] == '\\')
 			i += 2;
-			continue;
-		}
-		if (i + 1 < len && s[i + 1] == q)
-		{
+		else if (s[i] != q)
+			i++;
+		else if (i + 1 < len && s[i + 1] == q)
 			i += 2;
-			continue;
-		}
-		return i + 1;
+		else
+			return i + 1;
 	}
 	*open = 1;
 	return len;
