@@ -6,7 +6,9 @@
  * before returning (the backend glue copies results into palloc'd memory).
  *
  * Ownership:
- *   split.c                 bb_split (all dialects)            — review core
+ *   lex.c                   the one lexer (rules mirror each server's scanner) — review core
+ *   split.c                 bb_split (all dialects), on lex.c   — review core
+ *   pg_split_check.c        bb._split_check: bb_split against PostgreSQL's own scanner
  *   regex.c, common_rules.c bb_regex_*, bb_template_expand, bb_rules_common — review core
  *   pg_*.c, lint.c, policy.c: backend glue, PostgreSQL rules   — review core
  *   mysql_*.c               MySQL/TiDB parser and rules         — dialect rules
@@ -37,7 +39,10 @@ typedef enum bb_split_error
 	BB_SPLIT_UNTERMINATED_QUOTE,		/* '...  "...  `... */
 	BB_SPLIT_UNTERMINATED_DOLLAR,		/* $tag$ ... */
 	BB_SPLIT_UNTERMINATED_COMMENT,		/* slash-star ... */
-	BB_SPLIT_BAD_DELIMITER				/* MySQL DELIMITER misuse */
+	BB_SPLIT_BAD_DELIMITER,				/* MySQL DELIMITER misuse */
+	BB_SPLIT_UNCERTAIN					/* servers or versions read the statement differently
+										 * (e.g. MySQL versioned comment, MariaDB slash-star-M!):
+										 * the script must be refused, not guessed */
 } bb_split_error;
 
 /* One statement of a script: bytes [start, end) of the script, the 1-based
@@ -56,7 +61,9 @@ typedef struct bb_stmt_span
  * frees; NULL when the count is 0), or -1 when out of memory.
  * An unterminated quote/comment gives a last span with error set that
  * extends to the end of the script; a bad DELIMITER line gives a span with
- * error BB_SPLIT_BAD_DELIMITER and splitting goes on.  Columns count bytes. */
+ * error BB_SPLIT_BAD_DELIMITER and splitting goes on; a statement whose text
+ * servers read differently gets BB_SPLIT_UNCERTAIN and splitting goes on.
+ * Columns count bytes. */
 extern int	bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out);
 
 /* Called for every comment the splitter skips (bytes [start, end) including

@@ -1,60 +1,24 @@
 /*
- * split.c — statement splitter for every dialect.  Plain C, byte-oriented
- * (invalid UTF-8 and binary are just bytes), one pass, no recursion: nesting
- * (PostgreSQL comments, compound bodies) is a counter, so any input is linear.
+ * split.c — statement splitter of every dialect, on the shared lexer (lex.c,
+ * where each lexical rule names the server scanner rule it mirrors).  A
+ * statement ends at the delimiter outside strings, comments, executable
+ * comments and compound bodies.  Statement-level rules here:
+ *   PostgreSQL  CREATE FUNCTION/PROCEDURE ... BEGIN ATOMIC ... END keeps its ';'
+ *               (gram.y routine bodies; psqlscan.l does the same); a statement
+ *               that changes standard_conforming_strings or client_encoding is
+ *               uncertain (later statements would be read differently).
+ *   MySQL/TiDB  DELIMITER lines and the delimiter anywhere outside quotes and
+ *               comments (mysql client); CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT
+ *               ... BEGIN ... END bodies without DELIMITER; a statement that
+ *               switches sql_mode to ANSI_QUOTES-like modes or the client
+ *               character set to one with ASCII trail bytes is uncertain.
+ * One pass, no recursion: nesting is a counter, so any input is linear.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "lex.h"
 #include "review.h"
-
-/* What a dialect's lexer treats specially. */
-typedef struct syntax
-{
-	unsigned	backslash_sq:1;		/* '...' honours backslash escapes */
-	unsigned	e_strings:1;		/* E'...' honours backslash escapes (PostgreSQL) */
-	unsigned	dq_string:1;		/* "..." is a string (MySQL) */
-	unsigned	dq_backslash:1;		/* "..." honours backslash escapes */
-	unsigned	backticks:1;		/* `identifier` */
-	unsigned	hash_comment:1;		/* # comment */
-	unsigned	dashdash_space:1;	/* "--" starts a comment only before white space */
-	unsigned	slashslash_comment:1;	/* // comment (Snowflake) */
-	unsigned	nested_comments:1;	/* slash-star comments nest (PostgreSQL) */
-	unsigned	dollar_tags:1;		/* $tag$ ... $tag$ (PostgreSQL) */
-	unsigned	dollar_plain:1;		/* $$ ... $$ only (Snowflake) */
-	unsigned	exec_comments:1;	/* slash-star-! and slash-star-+ are statement text (MySQL) */
-	unsigned	delimiter_cmd:1;	/* DELIMITER lines (MySQL client) */
-	unsigned	routine_bodies:1;	/* CREATE PROCEDURE ... BEGIN ... END without DELIMITER */
-	unsigned	begin_atomic:1;		/* CREATE FUNCTION ... BEGIN ATOMIC ... END */
-} syntax;
-
-/* The lexical rules of a dialect. */
-static syntax
-syntax_of(bb_dialect d)
-{
-	syntax		s;
-
-	memset(&s, 0, sizeof(s));
-	switch (d)
-	{
-		case BB_DIALECT_POSTGRES:
-			s.e_strings = s.nested_comments = s.dollar_tags = s.begin_atomic = 1;
-			break;
-		case BB_DIALECT_MYSQL:
-		case BB_DIALECT_TIDB:
-			s.backslash_sq = s.dq_string = s.dq_backslash = s.backticks = 1;
-			s.hash_comment = s.dashdash_space = s.exec_comments = 1;
-			s.delimiter_cmd = s.routine_bodies = 1;
-			break;
-		case BB_DIALECT_CLICKHOUSE:
-			s.backslash_sq = s.dq_backslash = s.backticks = 1;
-			break;
-		case BB_DIALECT_SNOWFLAKE:
-			s.backslash_sq = s.slashslash_comment = s.dollar_plain = 1;
-			break;
-	}
-	return s;
-}
 
 /* Growable result array. */
 typedef struct spans
@@ -98,215 +62,346 @@ push(spans *sp, size_t start, size_t end, bb_split_error err)
 	sp->n++;
 }
 
-/* Byte classes (ASCII only: every byte >= 0x80 may be part of an identifier). */
+/* Case-insensitive substring test (needle in lower case). */
 static int
-is_space(unsigned char c)
+ci_contains(const char *s, size_t n, const char *needle)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+	size_t		m = strlen(needle);
+	size_t		i,
+				k;
 
-static int
-is_ident_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static int
-is_ident_char(unsigned char c)
-{
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
-}
-
-/* Case-insensitive compare of a word with an upper-case ASCII keyword. */
-static int
-word_is(const char *w, size_t n, const char *kw)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
+	for (i = 0; i + m <= n; i++)
 	{
-		unsigned char c = (unsigned char) w[i];
+		for (k = 0; k < m; k++)
+		{
+			unsigned char c = (unsigned char) s[i + k];
 
-		if (kw[i] == '\0')
-			return 0;
-		if (c >= 'a' && c <= 'z')
-			c -= 32;
-		if (c != (unsigned char) kw[i])
-			return 0;
+			if (c >= 'A' && c <= 'Z')
+				c += 32;
+			if (c != (unsigned char) needle[k])
+				break;
+		}
+		if (k == m)
+			return 1;
 	}
-	return kw[n] == '\0';
-}
-
-/* Skips a quoted run starting at the opening quote; returns the index after
- * the closing quote, or len when unterminated (*bad set). */
-static size_t
-skip_quoted(const char *s, size_t len, size_t i, char q, int backslash, int *bad)
-{
-	i++;
-	while (i < len)
-	{
-		char		c = s[i];
-
-		if (backslash && c == '\\')
-		{
-			i += 2;
-			continue;
-		}
-		if (c == q)
-		{
-			if (i + 1 < len && s[i + 1] == q)
-			{
-				i += 2;
-				continue;
-			}
-			return i + 1;
-		}
-		i++;
-	}
-	*bad = 1;
-	return len;
-}
-
-/* Skips a slash-star comment (nested when asked); returns the index after it
- * or len when unterminated (*bad set). */
-static size_t
-skip_block_comment(const char *s, size_t len, size_t i, int nested, int *bad)
-{
-	size_t		depth = 1;
-
-	i += 2;
-	while (i < len)
-	{
-		if (s[i] == '*' && i + 1 < len && s[i + 1] == '/')
-		{
-			i += 2;
-			if (--depth == 0)
-				return i;
-			continue;
-		}
-		if (nested && s[i] == '/' && i + 1 < len && s[i + 1] == '*')
-		{
-			depth++;
-			i += 2;
-			continue;
-		}
-		i++;
-	}
-	*bad = 1;
-	return len;
-}
-
-/* Index of the next newline (a line comment's end), or len. */
-static size_t
-skip_to_eol(const char *s, size_t len, size_t i)
-{
-	const char *nl = memchr(s + i, '\n', len - i);
-
-	return nl ? (size_t) (nl - s) : len;
-}
-
-/* Length of a dollar-quote opener ($$ or $tag$) at i, 0 when there is none. */
-static size_t
-dollar_opener(const char *s, size_t len, size_t i, int tags)
-{
-	size_t		j = i + 1;
-
-	if (j < len && s[j] == '$')
-		return 2;
-	if (!tags || j >= len || !is_ident_start((unsigned char) s[j]))
-		return 0;
-	while (j < len && is_ident_char((unsigned char) s[j]) && s[j] != '$')
-		j++;
-	if (j < len && s[j] == '$')
-		return j - i + 1;
 	return 0;
 }
 
-/* Finds the closing copy of the opener; returns the index after it or len (*bad). */
-static size_t
-skip_dollar(const char *s, size_t len, size_t i, size_t olen, int *bad)
+/* Where the first uncertain construct at or after `from` is (for explanations). */
+typedef struct explain
 {
-	const char *tag = s + i;
-	size_t		j = i + olen;
+	size_t		from;
+	const char *why;
+	size_t		at;
+} explain;
 
-	while (j < len)
-	{
-		const char *d = memchr(s + j, '$', len - j);
+/* The first significant tokens of a statement (for the settings checks). */
+#define HEAD 6
 
-		if (d == NULL)
-			break;
-		j = (size_t) (d - s);
-		if (len - j >= olen && memcmp(s + j, tag, olen) == 0)
-			return j + olen;
-		j++;
-	}
-	*bad = 1;
-	return len;
-}
-
-/* Statement-level word state: compound bodies (BEGIN ... END) keep ';' inside. */
-typedef struct body_state
+/* The state of the statement being read. */
+typedef struct stmt
 {
-	int			nwords;			/* words seen in this statement */
+	size_t		start;			/* first token, NONE before it */
+	size_t		last;			/* end of its last token */
+	bb_split_error error;		/* OK or UNCERTAIN */
+	int			ntok;			/* significant tokens so far */
+	int			nwords;
+	bb_lex_token head[HEAD];
+	/* compound bodies */
 	int			is_create;		/* first word is CREATE */
-	int			routine;		/* a PROCEDURE/FUNCTION/TRIGGER/EVENT keyword was seen */
-	int			paren;			/* a '(' was seen (routine keywords come before any) */
-	int			prev_begin;		/* previous word was BEGIN (PostgreSQL: ATOMIC follows) */
+	int			routine;		/* FUNCTION/PROCEDURE/... before any '(' */
+	int			paren;			/* a '(' was seen */
+	int			prev_begin;		/* previous token was the word BEGIN */
+	int			prev_dot_or_as; /* previous token was '.' or AS (END is then a name) */
+	int			prev_semi_or_atomic;	/* previous token was ';' or ATOMIC */
+	long		cases;			/* PostgreSQL: open CASE expressions in a body */
 	int			pending_end;	/* MySQL: END seen, next word may be IF/LOOP/CASE ... */
 	long		depth;			/* open compound blocks */
-} body_state;
+	/* session settings that change how later statements are read */
+	int			set_names;		/* SET ... NAMES / CHARSET / CHARACTER */
+	int			charset_var;	/* character_set_client */
+	int			bad_charset;	/* a charset with ASCII trail bytes is named */
+	int			sql_mode;
+	int			bad_mode;
+	int			pg_setting;		/* standard_conforming_strings / client_encoding / SET NAMES */
+} stmt;
 
-/* Applies one word of a statement to the compound-body state. */
+#define NONE ((size_t) -1)
+
 static void
-body_word(const syntax *sx, body_state *b, const char *w, size_t n)
+stmt_reset(stmt *st)
 {
-	int			first = (b->nwords++ == 0);
+	memset(st, 0, sizeof(*st));
+	st->start = NONE;
+}
 
-	if (first)
+/* Marks the statement uncertain and remembers the first reason asked for. */
+static void
+uncertain(stmt *st, explain *ex, size_t at, const char *why)
+{
+	st->error = BB_SPLIT_UNCERTAIN;
+	if (ex && ex->why == NULL && at >= ex->from)
 	{
-		b->is_create = word_is(w, n, "CREATE");
+		ex->why = why;
+		ex->at = at;
+	}
+}
+
+/* The word of a compound-body statement (MySQL routines, PostgreSQL BEGIN ATOMIC). */
+static void
+body_word(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
+{
+	const char *w = s + t->start;
+	size_t		n = t->end - t->start;
+	int			mysql = (d == BB_DIALECT_MYSQL || d == BB_DIALECT_TIDB);
+
+	if (st->nwords++ == 0)
+	{
+		st->is_create = bb_lex_keyword(w, n, "CREATE");
 		return;
 	}
-	if (!b->is_create)
+	if (!st->is_create)
 		return;
-	if (sx->routine_bodies)
+	if (!st->routine)
 	{
-		if (b->pending_end)
+		/* gram.y CreateFunctionStmt; MySQL CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT */
+		if (!st->paren && (bb_lex_keyword(w, n, "PROCEDURE") || bb_lex_keyword(w, n, "FUNCTION") ||
+						   (mysql && (bb_lex_keyword(w, n, "TRIGGER") || bb_lex_keyword(w, n, "EVENT")))))
+			st->routine = 1;
+		return;
+	}
+	if (mysql)
+	{
+		if (st->pending_end)
 		{
 			/* END IF/LOOP/WHILE/REPEAT closes a block that was not counted */
-			b->pending_end = 0;
-			if (word_is(w, n, "IF") || word_is(w, n, "LOOP") || word_is(w, n, "WHILE") ||
-				word_is(w, n, "REPEAT"))
+			st->pending_end = 0;
+			if (bb_lex_keyword(w, n, "IF") || bb_lex_keyword(w, n, "LOOP") || bb_lex_keyword(w, n, "WHILE") ||
+				bb_lex_keyword(w, n, "REPEAT"))
 				return;
-			if (b->depth > 0)
-				b->depth--;
-			if (word_is(w, n, "CASE"))
+			if (st->depth > 0)
+				st->depth--;
+			if (bb_lex_keyword(w, n, "CASE"))
 				return;
 		}
-		if (!b->routine)
+		if (bb_lex_keyword(w, n, "BEGIN"))
+			st->depth++;
+		else if (st->depth > 0 && bb_lex_keyword(w, n, "CASE"))
+			st->depth++;
+		else if (st->depth > 0 && bb_lex_keyword(w, n, "END"))
+			st->pending_end = 1;
+		return;
+	}
+	/* gram.y: BEGIN_P ATOMIC routine_body_stmt_list END_P, where every body
+	 * statement ends with ';': the body's END follows ';' or ATOMIC.  Another
+	 * END closes a CASE, or is a name (t.end, AS end, SELECT 1 end). */
+	if (st->prev_begin && bb_lex_keyword(w, n, "ATOMIC"))
+		st->depth++;
+	else if (st->depth > 0 && bb_lex_keyword(w, n, "CASE"))
+		st->cases++;
+	else if (st->depth > 0 && bb_lex_keyword(w, n, "END"))
+	{
+		if (st->prev_semi_or_atomic)
 		{
-			if (!b->paren && (word_is(w, n, "PROCEDURE") || word_is(w, n, "FUNCTION") ||
-				word_is(w, n, "TRIGGER") || word_is(w, n, "EVENT")))
-				b->routine = 1;
+			st->depth--;
+			st->cases = 0;
+		}
+		else if (st->cases > 0 && !st->prev_dot_or_as)
+			st->cases--;
+	}
+}
+
+/* Unquoted text of a word or string token starts with a name of the list
+ * (followed by its end, '_' or '-'), case-insensitively. */
+static int
+names_one_of(const char *s, const bb_lex_token *t, const char *const *list)
+{
+	const char *p = s + t->start;
+	size_t		n = t->end - t->start;
+	int			k;
+
+	if (t->kind == BB_LEX_STRING || t->kind == BB_LEX_QIDENT)
+	{
+		if (n < 2)
+			return 0;
+		p++;
+		n -= 2;
+	}
+	for (k = 0; list[k]; k++)
+	{
+		size_t		m = strlen(list[k]);
+
+		if (n >= m && ci_contains(p, m, list[k]) &&
+			(n == m || p[m] == '_' || p[m] == '-'))
+			return 1;
+	}
+	return 0;
+}
+
+/* MySQL client character sets whose multi-byte characters can end in '\\'
+ * (0x5C) or another ASCII byte: after SET NAMES sjis the server reads
+ * "\xC4\x81\\'" differently from us. */
+static const char *const mysql_bad_charsets[] = {"big5", "cp932", "gbk", "sjis", "gb18030", NULL};
+
+/* sql_mode values that change quoting: ANSI_QUOTES, NO_BACKSLASH_ESCAPES and the
+ * combination modes that include them (MariaDB ORACLE, MSSQL, DB2, ...). */
+static const char *const mysql_bad_modes[] = {
+	"ansi", "no_backslash_escapes", "oracle", "mssql", "db2", "postgresql", "maxdb", NULL
+};
+
+/* The settings words of a MySQL/TiDB statement. */
+static void
+mysql_setting_token(stmt *st, const char *s, const bb_lex_token *t)
+{
+	const char *p = s + t->start;
+	size_t		n = t->end - t->start;
+	int			k;
+
+	if (t->kind == BB_LEX_WORD || t->kind == BB_LEX_VAR)
+	{
+		if (ci_contains(p, n, "sql_mode"))
+			st->sql_mode = 1;
+		if (ci_contains(p, n, "character_set_client"))
+			st->charset_var = 1;
+		if (st->ntok > 0 && st->head[0].kind == BB_LEX_WORD && bb_lex_keyword(s + st->head[0].start,
+																	   st->head[0].end - st->head[0].start, "SET") &&
+			(bb_lex_keyword(p, n, "NAMES") || bb_lex_keyword(p, n, "CHARSET") || bb_lex_keyword(p, n, "CHARACTER")))
+			st->set_names = 1;
+	}
+	if (t->kind == BB_LEX_WORD || t->kind == BB_LEX_STRING || t->kind == BB_LEX_QIDENT)
+	{
+		if (names_one_of(s, t, mysql_bad_charsets))
+			st->bad_charset = 1;
+		for (k = 0; mysql_bad_modes[k]; k++)
+			if (ci_contains(p, n, mysql_bad_modes[k]))
+				st->bad_mode = 1;
+	}
+}
+
+/* Lower-case text of a short word/string token without quotes and '-'/'_'
+ * into buf (empty when it does not fit). */
+static void
+setting_value(const char *s, const bb_lex_token *t, char *buf, size_t cap)
+{
+	const char *p = s + t->start;
+	size_t		n = t->end - t->start;
+	size_t		k,
+				o = 0;
+
+	buf[0] = '\0';
+	if (t->kind == BB_LEX_STRING && n >= 2 && p[0] == '\'')
+	{
+		p++;
+		n -= 2;
+	}
+	else if (t->kind != BB_LEX_WORD && t->kind != BB_LEX_NUMBER)
+		return;
+	for (k = 0; k < n; k++)
+	{
+		unsigned char c = (unsigned char) p[k];
+
+		if (c == '-' || c == '_')
+			continue;
+		if (o + 1 >= cap)
+		{
+			buf[0] = '\0';
 			return;
 		}
-		if (word_is(w, n, "BEGIN"))
-			b->depth++;
-		else if (b->depth > 0 && word_is(w, n, "CASE"))
-			b->depth++;
-		else if (b->depth > 0 && word_is(w, n, "END"))
-			b->pending_end = 1;
+		buf[o++] = (char) ((c >= 'A' && c <= 'Z') ? c + 32 : c);
 	}
-	else if (sx->begin_atomic)
+	buf[o] = '\0';
+}
+
+/* PostgreSQL: a statement that names standard_conforming_strings or
+ * client_encoding (or SET NAMES) is safe only as SHOW/RESET of it or as
+ * SET [SESSION|LOCAL] name {=|TO} <value the executor pins anyway>. */
+static int
+pg_setting_is_safe(const stmt *st, const char *s)
+{
+	const bb_lex_token *h = st->head;
+	int			k = 1;
+	int			scs;
+	char		v[32];
+
+#define HW(i, kw) (h[i].kind == BB_LEX_WORD && bb_lex_keyword(s + h[i].start, h[i].end - h[i].start, kw))
+	if (st->ntok == 2 && (HW(0, "SHOW") || HW(0, "RESET")))
+		return 1;
+	if (st->ntok < 3 || !HW(0, "SET"))
+		return 0;
+	if (HW(1, "SESSION") || HW(1, "LOCAL"))
+		k = 2;
+	if (HW(k, "NAMES"))
 	{
-		if (b->prev_begin && word_is(w, n, "ATOMIC"))
-			b->depth++;
-		else if (b->depth > 0 && word_is(w, n, "CASE"))
-			b->depth++;
-		else if (b->depth > 0 && word_is(w, n, "END"))
-			b->depth--;
-		b->prev_begin = word_is(w, n, "BEGIN");
+		/* SET NAMES value */
+		if (st->ntok != k + 2)
+			return 0;
+		setting_value(s, &h[k + 1], v, sizeof(v));
+		return strcmp(v, "utf8") == 0 || strcmp(v, "unicode") == 0 || strcmp(v, "default") == 0;
 	}
+	scs = HW(k, "STANDARD_CONFORMING_STRINGS");
+	if (st->ntok != k + 3 || (!scs && !HW(k, "CLIENT_ENCODING")))
+		return 0;
+	if (!(h[k + 1].kind == BB_LEX_OP && s[h[k + 1].start] == '=' && h[k + 1].end == h[k + 1].start + 1) &&
+		!HW(k + 1, "TO"))
+		return 0;
+	setting_value(s, &h[k + 2], v, sizeof(v));
+	if (scs)
+		return strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+			strcmp(v, "1") == 0 || strcmp(v, "default") == 0;
+	return strcmp(v, "utf8") == 0 || strcmp(v, "unicode") == 0 || strcmp(v, "default") == 0;
+#undef HW
+}
+
+/* Applies one significant token to the statement state. */
+static void
+stmt_token(bb_dialect d, stmt *st, const char *s, const bb_lex_token *t)
+{
+	if (t->kind == BB_LEX_EXEC_OPEN || t->kind == BB_LEX_EXEC_CLOSE)
+		return;					/* markers around code, not code */
+	if (t->kind == BB_LEX_WORD)
+		body_word(d, st, s, t);
+	else if (t->kind == BB_LEX_OP && s[t->start] == '(')
+		st->paren = 1;
+	if (d == BB_DIALECT_MYSQL || d == BB_DIALECT_TIDB)
+		mysql_setting_token(st, s, t);
+	else if (d == BB_DIALECT_POSTGRES &&
+			 (t->kind == BB_LEX_WORD || t->kind == BB_LEX_QIDENT || t->kind == BB_LEX_STRING))
+	{
+		size_t		n = t->end - t->start;
+
+		if (ci_contains(s + t->start, n, "standard_conforming_strings") ||
+			ci_contains(s + t->start, n, "client_encoding") ||
+			((st->ntok == 1 || st->ntok == 2) && bb_lex_keyword(s + t->start, n, "NAMES") &&
+			 bb_lex_keyword(s + st->head[0].start, st->head[0].end - st->head[0].start, "SET")))
+			st->pg_setting = 1;
+	}
+	if (st->ntok < HEAD)
+		st->head[st->ntok] = *t;
+	st->ntok++;
+	st->prev_begin = (t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, "BEGIN"));
+	st->prev_dot_or_as = (t->kind == BB_LEX_OP && s[t->start] == '.') ||
+		(t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, "AS"));
+	st->prev_semi_or_atomic = (t->kind == BB_LEX_OP && s[t->start] == ';') ||
+		(t->kind == BB_LEX_WORD && bb_lex_keyword(s + t->start, t->end - t->start, "ATOMIC"));
+}
+
+/* Ends the statement: settings checks, then its span. */
+static void
+stmt_end(spans *sp, stmt *st, const char *s, explain *ex)
+{
+	if (st->start == NONE)
+		return;
+	if (st->sql_mode && st->bad_mode)
+		uncertain(st, ex, st->start, "the statement switches sql_mode to a mode that changes how "
+				  "later statements are read (ANSI_QUOTES, NO_BACKSLASH_ESCAPES, ANSI, ORACLE, ...)");
+	if ((st->set_names || st->charset_var) && st->bad_charset)
+		uncertain(st, ex, st->start, "the statement switches the client character set to one whose "
+				  "characters can hide a backslash or quote (big5, cp932, gbk, sjis, gb18030)");
+	if (st->pg_setting && !pg_setting_is_safe(st, s))
+		uncertain(st, ex, st->start, "the statement changes standard_conforming_strings or "
+				  "client_encoding: later statements would be read differently");
+	push(sp, st->start, st->last, st->error);
+	stmt_reset(st);
 }
 
 /* Handles a MySQL "DELIMITER x" line at i (already known to start with the
@@ -315,17 +410,19 @@ body_word(const syntax *sx, body_state *b, const char *w, size_t n)
 static size_t
 delimiter_line(const char *s, size_t len, size_t i, spans *sp, char *delim, size_t *dlen)
 {
-	size_t		eol = skip_to_eol(s, len, i);
+	const char *nl = memchr(s + i, '\n', len - i);
+	size_t		eol = nl ? (size_t) (nl - s) : len;
 	size_t		j = i + 9;
 	size_t		k;
 	size_t		e = eol;
 
 	while (j < eol && (s[j] == ' ' || s[j] == '\t'))
 		j++;
-	while (e > j && is_space((unsigned char) s[e - 1]))
+	while (e > j && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' ||
+					 s[e - 1] == '\f' || s[e - 1] == '\v'))
 		e--;
 	k = j;
-	while (k < e && !is_space((unsigned char) s[k]))
+	while (k < e && s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\f' && s[k] != '\v')
 		k++;
 	/* one non-empty word without backslash, at most 15 bytes, nothing after it */
 	if (k == j || k != e || k - j > 15 || memchr(s + j, '\\', k - j) != NULL)
@@ -337,6 +434,27 @@ delimiter_line(const char *s, size_t len, size_t i, spans *sp, char *delim, size
 	delim[k - j] = '\0';
 	*dlen = k - j;
 	return eol;
+}
+
+/* mysql client: "DELIMITER" at the start of a statement, then white space or the end. */
+static int
+at_delimiter_command(const char *s, size_t len, size_t i)
+{
+	return len - i >= 9 && bb_lex_keyword(s + i, 9, "DELIMITER") &&
+		(len - i == 9 || s[i + 9] == ' ' || s[i + 9] == '\t' || s[i + 9] == '\n' ||
+		 s[i + 9] == '\r');
+}
+
+/* @'x', @@`x`: a variable whose name is quoted (no delimiter inside). */
+static int
+quoted_var(const char *s, const bb_lex_token *t)
+{
+	size_t		k;
+
+	for (k = t->start; k < t->end && k < t->start + 3; k++)
+		if (s[k] == '\'' || s[k] == '"' || s[k] == '`')
+			return 1;
+	return 0;
 }
 
 /* Fills in 1-based line and column of each span's start in one forward pass. */
@@ -374,167 +492,105 @@ number_lines(const char *s, spans *sp)
 	}
 }
 
-/* bb_split_ex without a comment callback. */
-int
-bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out)
+/* The splitter: one pass of the lexer, statement boundaries at the delimiter
+ * outside quotes, comments, executable comments and compound bodies. */
+static int
+split_run(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
+		  bb_comment_fn on_comment, void *arg, explain *ex)
 {
-	return bb_split_ex(dialect, script, len, out, NULL, NULL);
-}
-
-/* The splitter: one pass over the bytes, statement boundaries at the
- * delimiter outside quotes, comments and compound bodies. */
-int
-bb_split_ex(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
-			bb_comment_fn on_comment, void *arg)
-{
-	syntax		sx = syntax_of(dialect);
+	int			mysql = (dialect == BB_DIALECT_MYSQL || dialect == BB_DIALECT_TIDB);
 	spans		sp = {NULL, 0, 0, 0};
-	const size_t NONE = (size_t) -1;
-	size_t		start = NONE;	/* first token of the current statement */
-	size_t		last = 0;		/* end of its last token */
-	size_t		i = 0;
+	bb_lexer	lx;
+	bb_lex_token t;
+	stmt		st;
 	char		delim[16] = ";";
 	size_t		dlen = 1;
-	body_state	b;
 
-	memset(&b, 0, sizeof(b));
 	if (out)
 		*out = NULL;
 	if (s == NULL)
-		len = 0;
-
-	while (i < len)
 	{
-		unsigned char c = (unsigned char) s[i];
-		int			bad = 0;
-		size_t		tok = i;
+		s = "";
+		len = 0;
+	}
+	bb_lex_init(&lx, dialect, s, len);
+	stmt_reset(&st);
+	while (lx.pos < len)
+	{
+		size_t		i = lx.pos;
+		int			custom = !(dlen == 1 && delim[0] == ';');
 
-		if (is_space(c))
+		/* mysql client: DELIMITER command at the start of a statement */
+		if (mysql && st.start == NONE && !lx.in_exec && at_delimiter_command(s, len, i))
 		{
-			i++;
+			bb_lex_seek(&lx, delimiter_line(s, len, i, &sp, delim, &dlen));
 			continue;
 		}
 
-		/* MySQL client command at the start of a statement */
-		if (sx.delimiter_cmd && start == NONE && len - i >= 9 && word_is(s + i, 9, "DELIMITER") &&
-			(len - i == 9 || is_space((unsigned char) s[i + 9])))
+		/* end of statement: the delimiter outside quotes and comments */
+		if (!lx.in_exec && len - i >= dlen && memcmp(s + i, delim, dlen) == 0)
 		{
-			i = delimiter_line(s, len, i, &sp, delim, &dlen);
-			continue;
-		}
-
-		/* end of statement */
-		if (len - i >= dlen && memcmp(s + i, delim, dlen) == 0)
-		{
-			if (b.pending_end)
+			if (st.pending_end)
 			{
-				b.pending_end = 0;
-				if (b.depth > 0)
-					b.depth--;
+				st.pending_end = 0;
+				if (st.depth > 0)
+					st.depth--;
 			}
-			if (b.depth <= 0 || dlen != 1 || delim[0] != ';')
+			if (st.depth <= 0 || custom)
 			{
-				if (start != NONE)
-					push(&sp, start, last, BB_SPLIT_OK);
-				start = NONE;
-				memset(&b, 0, sizeof(b));
-				i += dlen;
+				stmt_end(&sp, &st, s, ex);
+				bb_lex_seek(&lx, i + dlen);
 				continue;
 			}
 		}
 
-		/* comments */
-		if ((c == '-' && i + 1 < len && s[i + 1] == '-' &&
-			 (!sx.dashdash_space || i + 2 >= len || (unsigned char) s[i + 2] <= ' ')) ||
-			(c == '#' && sx.hash_comment) ||
-			(c == '/' && sx.slashslash_comment && i + 1 < len && s[i + 1] == '/'))
-		{
-			i = skip_to_eol(s, len, i);
-			if (on_comment)
-				on_comment(arg, tok, i);
+		bb_lex_next(&lx, &t);
+		if (t.kind == BB_LEX_SPACE)
 			continue;
-		}
-		if (c == '/' && i + 1 < len && s[i + 1] == '*')
-		{
-			int			exec = sx.exec_comments && i + 2 < len &&
-				(s[i + 2] == '!' || s[i + 2] == '+' ||
-				 (s[i + 2] == 'T' && i + 3 < len && s[i + 3] == '!'));
-
-			i = skip_block_comment(s, len, i, sx.nested_comments, &bad);
-			if (bad)
-			{
-				push(&sp, start != NONE ? start : tok, len, BB_SPLIT_UNTERMINATED_COMMENT);
-				start = NONE;
-				break;
-			}
-			if (exec)
-			{
-				if (start == NONE)
-					start = tok;
-				last = i;
-			}
-			else if (on_comment)
-				on_comment(arg, tok, i);
+		if (t.kind == BB_LEX_COMMENT && on_comment &&
+			(t.error == BB_SPLIT_OK || t.error == BB_SPLIT_UNCERTAIN))
+			on_comment(arg, t.start, t.end);
+		if (t.kind == BB_LEX_COMMENT && t.error == BB_SPLIT_OK)
 			continue;
+
+		/* mysql client: a custom delimiter ends a statement even inside a word (END$$) */
+		if (mysql && custom && (t.kind == BB_LEX_WORD || t.kind == BB_LEX_NUMBER ||
+								t.kind == BB_LEX_OP || (t.kind == BB_LEX_VAR && !quoted_var(s, &t))) &&
+			t.error == BB_SPLIT_OK && t.end - t.start > 1)
+		{
+			size_t		k;
+
+			for (k = t.start + 1; k < t.end; k++)
+				if (len - k >= dlen && memcmp(s + k, delim, dlen) == 0)
+				{
+					t.end = k;
+					bb_lex_seek(&lx, k);
+					break;
+				}
 		}
 
-		/* a token: the statement starts here if it has not yet */
-		if (start == NONE)
+		/* a token (or an uncertain comment): the statement starts here if it has not yet */
+		if (st.start == NONE)
+			st.start = t.start;
+		if (t.error == BB_SPLIT_UNCERTAIN)
+			uncertain(&st, ex, t.start, t.why);
+		else if (t.error != BB_SPLIT_OK)
 		{
-			start = tok;
-			memset(&b, 0, sizeof(b));
-		}
-
-		if (c == '\'')
-			i = skip_quoted(s, len, i, '\'', sx.backslash_sq, &bad);
-		else if (c == '"')
-			i = skip_quoted(s, len, i, '"', sx.dq_backslash, &bad);
-		else if (c == '`' && sx.backticks)
-			i = skip_quoted(s, len, i, '`', 0, &bad);
-		else if (c == '$' && (sx.dollar_tags || sx.dollar_plain) &&
-				 dollar_opener(s, len, i, sx.dollar_tags) > 0)
-		{
-			i = skip_dollar(s, len, i, dollar_opener(s, len, i, sx.dollar_tags), &bad);
-			if (bad)
-			{
-				push(&sp, start, len, BB_SPLIT_UNTERMINATED_DOLLAR);
-				start = NONE;
-				break;
-			}
-		}
-		else if (is_ident_start(c))
-		{
-			size_t		w = i;
-
-			while (i < len && is_ident_char((unsigned char) s[i]))
-				i++;
-			if (sx.e_strings && i - w == 1 && (c == 'E' || c == 'e') && i < len && s[i] == '\'')
-				i = skip_quoted(s, len, i, '\'', 1, &bad);
-			else if (sx.begin_atomic || sx.routine_bodies)
-				body_word(&sx, &b, s + w, i - w);
-		}
-		else if (c >= '0' && c <= '9')
-		{
-			while (i < len && is_ident_char((unsigned char) s[i]))
-				i++;
-		}
-		else
-		{
-			if (c == '(')
-				b.paren = 1;
-			i++;
-		}
-
-		if (bad)
-		{
-			push(&sp, start, len, BB_SPLIT_UNTERMINATED_QUOTE);
-			start = NONE;
+			push(&sp, st.start, len, t.error);
+			stmt_reset(&st);
 			break;
 		}
-		last = i;
+		if (t.kind != BB_LEX_COMMENT)
+			stmt_token(dialect, &st, s, &t);
+		st.last = t.end;
 	}
-	if (start != NONE)
-		push(&sp, start, last, BB_SPLIT_OK);
+	if (lx.in_exec && st.start != NONE)
+	{
+		/* sql_lex: an executable comment still open at the end is an error */
+		push(&sp, st.start, len, BB_SPLIT_UNTERMINATED_COMMENT);
+		stmt_reset(&st);
+	}
+	stmt_end(&sp, &st, s, ex);
 
 	if (sp.oom)
 	{
@@ -547,6 +603,33 @@ bb_split_ex(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
 	else
 		free(sp.v);
 	return sp.n;
+}
+
+/* bb_split_ex without a comment callback. */
+int
+bb_split(bb_dialect dialect, const char *script, size_t len, bb_stmt_span **out)
+{
+	return split_run(dialect, script, len, out, NULL, NULL, NULL);
+}
+
+int
+bb_split_ex(bb_dialect dialect, const char *s, size_t len, bb_stmt_span **out,
+			bb_comment_fn on_comment, void *arg)
+{
+	return split_run(dialect, s, len, out, on_comment, arg, NULL);
+}
+
+/* Re-runs the splitter to name the first uncertain construct at or after `from`. */
+const char *
+bb_split_uncertain_reason(bb_dialect dialect, const char *s, size_t len, size_t from, size_t *at)
+{
+	explain		ex = {from, NULL, 0};
+
+	if (split_run(dialect, s, len, NULL, NULL, NULL, &ex) < 0)
+		return NULL;
+	if (at)
+		*at = ex.at;
+	return ex.why;
 }
 
 /* The message a "syntax-error" finding gives for a splitter error. */
@@ -565,6 +648,10 @@ bb_split_error_message(bb_split_error error)
 			return "unterminated /* comment";
 		case BB_SPLIT_BAD_DELIMITER:
 			return "DELIMITER needs one word without backslash (at most 15 bytes)";
+		case BB_SPLIT_UNCERTAIN:
+			return "uncertain statement split: servers or their versions read this statement "
+				"differently (versioned or server-specific comment, sql_mode, character set or "
+				"standard_conforming_strings change, ...); bb._split_check names the cause";
 	}
 	return "unknown splitter error";
 }

@@ -1,7 +1,7 @@
 /*
- * token.c — tokenizer, per-statement arena and naming-template matching
- * shared by the MySQL/TiDB, ClickHouse and Snowflake checkers.
- * Never reads outside [start, end) and never recurses.
+ * token.c — tokenizer (on the splitter's own lexer, lex.c), per-statement
+ * arena and naming-template matching shared by the MySQL/TiDB, ClickHouse and
+ * Snowflake checkers.  Never reads outside [start, end) and never recurses.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lex.h"
 #include "token.h"
 
 /* Starts a position counter at the top of the script. */
@@ -76,216 +77,62 @@ bb_tokens_free(bb_tokens *t)
 	t->n = t->cap = 0;
 }
 
-/* Identifier bytes: ASCII word characters, '$' and any non-ASCII byte. */
-static int
-ident_char(unsigned char c)
-{
-	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
-}
-
-/* Ends a quoted run at `q`, honouring doubled quotes and optionally backslash
- * escapes; returns the position after the closing quote, or end. */
-static size_t
-scan_quoted(const char *s, size_t i, size_t end, char q, int backslash, int *unterminated)
-{
-	i++;						/* opening quote */
-	while (i < end)
-	{
-		if (backslash && s[i] == '\\')
-		{
-			i += 2;
-			continue;
-		}
-		if (s[i] == q)
-		{
-			if (i + 1 < end && s[i + 1] == q)
-			{
-				i += 2;
-				continue;
-			}
-			return i + 1;
-		}
-		i++;
-	}
-	*unterminated = 1;
-	return end;
-}
-
-/* Splits script[start, end) into tokens with their script line/column. */
+/* Splits script[start, end) into tokens with their script line/column, with
+ * the lexer the splitter uses (lex.c): tokens and statements always agree.
+ * Executable-comment markers are not tokens; their body is. */
 int
 bb_tokenize(bb_dialect dialect, bb_cursor *cur, size_t start, size_t end,
 			bb_tokens *out)
 {
-	const char *s = cur->script;
-	int			mysql = (dialect == BB_DIALECT_MYSQL || dialect == BB_DIALECT_TIDB);
-	int			in_exec_comment = 0;	/* inside MySQL's executable comment */
-	size_t		i;
+	bb_lexer	lx;
+	bb_lex_token lt;
 
 	if (end > cur->len)
 		end = cur->len;
 	if (start > end)
 		start = end;
-	bb_cursor_advance(cur, start);
-	i = start;
-	while (i < end)
+	bb_lex_init(&lx, dialect, cur->script, end);
+	bb_lex_seek(&lx, start);
+	for (;;)
 	{
-		unsigned char c = (unsigned char) s[i];
 		bb_token	tok;
-		size_t		j = i;
 
-		/* whitespace */
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+		bb_lex_next(&lx, &lt);
+		if (lt.kind == BB_LEX_EOF)
+			break;
+		switch (lt.kind)
 		{
-			i++;
-			continue;
+			case BB_LEX_WORD:
+				tok.kind = BB_TOK_IDENT;
+				break;
+			case BB_LEX_QIDENT:
+				tok.kind = BB_TOK_QIDENT;
+				break;
+			case BB_LEX_STRING:
+				tok.kind = BB_TOK_STRING;
+				break;
+			case BB_LEX_NUMBER:
+				tok.kind = BB_TOK_NUMBER;
+				break;
+			case BB_LEX_VAR:
+				tok.kind = BB_TOK_VAR;
+				break;
+			case BB_LEX_OP:
+				tok.kind = BB_TOK_OP;
+				break;
+			default:
+				continue;		/* space, comments, executable-comment markers */
 		}
-		/* comments */
-		if (c == '-' && i + 1 < end && s[i + 1] == '-' &&
-			(!mysql || i + 2 >= end || (unsigned char) s[i + 2] <= ' '))
-		{
-			while (i < end && s[i] != '\n')
-				i++;
-			continue;
-		}
-		if ((c == '#' && mysql) ||
-			(c == '/' && dialect == BB_DIALECT_SNOWFLAKE && i + 1 < end && s[i + 1] == '/'))
-		{
-			while (i < end && s[i] != '\n')
-				i++;
-			continue;
-		}
-		if (c == '/' && i + 1 < end && s[i + 1] == '*')
-		{
-			if (mysql && i + 2 < end && s[i + 2] == '!')
-			{
-				/* executable comment: its body is SQL */
-				i += 3;
-				while (i < end && isdigit((unsigned char) s[i]))
-					i++;
-				in_exec_comment = 1;
-				continue;
-			}
-			if (dialect == BB_DIALECT_TIDB && i + 3 < end && s[i + 2] == 'T' && s[i + 3] == '!')
-			{
-				/* TiDB feature comment slash-star-T![clustered_index] ...: SQL for TiDB */
-				i += 4;
-				if (i < end && s[i] == '[')
-					while (i < end && s[i] != ']' && s[i] != '*')
-						i++;
-				if (i < end && s[i] == ']')
-					i++;
-				in_exec_comment = 1;
-				continue;
-			}
-			i += 2;
-			while (i < end && !(s[i] == '*' && i + 1 < end && s[i + 1] == '/'))
-				i++;
-			i = (i < end) ? i + 2 : end;
-			continue;
-		}
-		if (in_exec_comment && c == '*' && i + 1 < end && s[i + 1] == '/')
-		{
-			in_exec_comment = 0;
-			i += 2;
-			continue;
-		}
-
-		bb_cursor_advance(cur, i);
-		memset(&tok, 0, sizeof(tok));
+		bb_cursor_advance(cur, lt.start);
+		tok.p = cur->script + lt.start;
+		tok.len = lt.end - lt.start;
 		tok.line = cur->line;
 		tok.column = cur->column;
-		tok.p = s + i;
-
-		if (c == '\'' || (c == '"' && mysql))
-		{
-			tok.kind = BB_TOK_STRING;
-			j = scan_quoted(s, i, end, (char) c, 1, &tok.unterminated);
-		}
-		else if (c == '`' || c == '"')
-		{
-			tok.kind = BB_TOK_QIDENT;
-			j = scan_quoted(s, i, end, (char) c, 0, &tok.unterminated);
-		}
-		else if (c == '$' && dialect == BB_DIALECT_SNOWFLAKE && i + 1 < end && s[i + 1] == '$')
-		{
-			tok.kind = BB_TOK_STRING;
-			j = i + 2;
-			while (j < end && !(s[j] == '$' && j + 1 < end && s[j + 1] == '$'))
-				j++;
-			if (j < end)
-				j += 2;
-			else
-				tok.unterminated = 1;
-		}
-		else if (isdigit(c) || (c == '.' && i + 1 < end && isdigit((unsigned char) s[i + 1])))
-		{
-			tok.kind = BB_TOK_NUMBER;
-			j = i;
-			if (c == '0' && i + 1 < end && (s[i + 1] == 'x' || s[i + 1] == 'X' || s[i + 1] == 'b' || s[i + 1] == 'B'))
-				j += 2;
-			while (j < end && (isalnum((unsigned char) s[j]) || s[j] == '.'))
-			{
-				if ((s[j] == 'e' || s[j] == 'E') && j + 1 < end && (s[j + 1] == '+' || s[j + 1] == '-'))
-					j++;
-				j++;
-			}
-			/* MySQL allows names that start with digits (1abc) */
-			if (j < end && ident_char((unsigned char) s[j]))
-			{
-				tok.kind = BB_TOK_IDENT;
-				while (j < end && ident_char((unsigned char) s[j]))
-					j++;
-			}
-		}
-		else if (isalpha(c) || c == '_' || c >= 0x80 || (c == '$' && dialect != BB_DIALECT_SNOWFLAKE))
-		{
-			tok.kind = BB_TOK_IDENT;
-			while (j < end && ident_char((unsigned char) s[j]))
-				j++;
-		}
-		else if (c == '@' || c == '?' || (c == '$' && dialect == BB_DIALECT_SNOWFLAKE) ||
-				 (c == ':' && dialect == BB_DIALECT_SNOWFLAKE && i + 1 < end &&
-				  ident_char((unsigned char) s[i + 1])))
-		{
-			tok.kind = BB_TOK_VAR;
-			j = i + 1;
-			if (c == '@' && j < end && s[j] == '@')
-				j++;
-			if (j < end && (s[j] == '`' || s[j] == '\'' || s[j] == '"'))
-				j = scan_quoted(s, j, end, s[j], s[j] != '`', &tok.unterminated);
-			else
-				while (j < end && (ident_char((unsigned char) s[j]) || s[j] == '.'))
-					j++;
-		}
-		else
-		{
-			static const char *const ops[] = {
-				"<=>", "->>", "<=", ">=", "<>", "!=", ":=", "||", "&&", "<<", ">>",
-				"->", "::", "=>", NULL
-			};
-			int			k;
-
-			tok.kind = BB_TOK_OP;
-			j = i + 1;
-			for (k = 0; ops[k]; k++)
-			{
-				size_t		ol = strlen(ops[k]);
-
-				if (i + ol <= end && memcmp(s + i, ops[k], ol) == 0)
-				{
-					j = i + ol;
-					break;
-				}
-			}
-		}
-		if (j <= i)
-			j = i + 1;
-		if (j > end)
-			j = end;
-		tok.len = j - i;
+		tok.unterminated = (lt.error == BB_SPLIT_UNTERMINATED_QUOTE ||
+							lt.error == BB_SPLIT_UNTERMINATED_DOLLAR ||
+							lt.error == BB_SPLIT_UNTERMINATED_COMMENT);
 		if (tokens_push(out, &tok) < 0)
 			return -1;
-		i = j;
 	}
 	bb_cursor_advance(cur, end);
 	return 0;
@@ -440,8 +287,12 @@ bb_tok_text(bb_arena *a, const bb_token *t, int fold)
 		q = t->p[0];
 		if (q == '$' && t->len >= 2)
 		{
-			from = 2;
-			to = (t->len >= 4 && !t->unterminated) ? t->len - 2 : t->len;
+			/* $$...$$ or $tag$...$tag$ (ClickHouse heredoc): strip both tags */
+			const char *d = memchr(t->p + 1, '$', t->len - 1);
+			size_t		tag = d ? (size_t) (d - t->p) + 1 : t->len;
+
+			from = tag;
+			to = (t->len >= 2 * tag && !t->unterminated) ? t->len - tag : t->len;
 			q = 0;
 		}
 		else

@@ -2,6 +2,10 @@
 # test/fuzz/run.sh [seconds] — builds the libFuzzer targets and runs each one
 # for a bounded time (default 30 s) from its seed corpus test/fuzz/corpus/<name>
 # (new inputs go to a scratch corpus, the repository is not modified).
+# With the engines running (test/lib/engines.sh start; run_all.sh exports their
+# environment) it also runs split_diff.c for BB_SPLITDIFF_SECONDS (default: the
+# same time): generated PostgreSQL scripts, bb_split against the server's own
+# scanner; a disagreement prints the input and fails.
 # Prints TAP: "ok N - fuzz_mysql ran S s clean (E executions)" or "not ok" with
 # the crash log; a crashing input is left in $BB_FUZZ_ARTIFACTS (default: scratch
 # dir, kept on failure) — commit it to test/fuzz/corpus/<name>/ as a regression seed.
@@ -37,6 +41,31 @@ for bin in "$HERE"/bin/fuzz_*; do
 		grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$WORK/$name/log" | head -25 | sed 's/^/#   /'
 	fi
 done
+# differential fuzzing of the PostgreSQL splitter against the control cluster's scanner
+if [ -n "${CONTROL_SOCK:-}" ] && [ -n "${CONTROL_PORT:-}" ]; then
+	n=$((n + 1))
+	PGC=${PG_CONFIG:-pg_config}
+	if ! ${CC:-cc} -O2 -Wall -Wextra -I"$("$PGC" --includedir)" "$HERE/split_diff.c" \
+		-L"$("$PGC" --libdir)" -lpq -o "$HERE/bin/split_diff" >"$WORK/split_diff.build" 2>&1; then
+		failed=$((failed + 1))
+		echo "not ok $n - build test/fuzz/split_diff.c (libpq)"
+		sed 's/^/#   /' "$WORK/split_diff.build" | tail -20
+	else
+		PGHOST=$CONTROL_SOCK PGPORT=$CONTROL_PORT PGUSER=${BB_SPLITDIFF_USER:-postgres} \
+			PGDATABASE=${CONTROL_DB:-postgres} PGCONNECT_TIMEOUT=10 \
+			"$HERE/bin/split_diff" "${BB_SPLITDIFF_SECONDS:-$SECS}" ${BB_SPLITDIFF_SEED:-} \
+			>"$WORK/split_diff.log" 2>&1
+		rc=$?
+		sed -e "s/^ok 1 /ok $n /" -e "s/^not ok 1 /not ok $n /" "$WORK/split_diff.log" | head -60
+		if [ "$rc" != 0 ]; then
+			failed=$((failed + 1))
+			grep -q "^not ok" "$WORK/split_diff.log" || echo "not ok $n - split_diff exited $rc"
+		fi
+	fi
+else
+	n=$((n + 1))
+	echo "ok $n - split_diff # SKIP no engines (test/lib/engines.sh start, then source \$BB_RUN_DIR/env.sh)"
+fi
 if [ "$n" = 0 ]; then echo "not ok 1 - no fuzz target was built"; exit 1; fi
 echo "1..$n"
 if [ "$failed" = 0 ]; then rm -rf "$WORK"; fi
