@@ -5,9 +5,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS bytebase CASCADE;
 CREATE EXTENSION bytebase;
 -- bb._split_check(statement, engine): NULL when the split is certain, else
--- "line N: reason".  Declared here until the 0.2 extension script declares it
--- (then this line goes).
-CREATE FUNCTION bb._split_check(text, text) RETURNS text LANGUAGE c AS '$libdir/bytebase', 'bb_split_check';
+-- "line N: reason".
 -- a script's statements (line:column text, \r \n \v shown escaped, [error]) and the verdict
 CREATE FUNCTION pg_temp.cut(script text, engine text DEFAULT 'postgres')
 RETURNS TABLE (statements text, verdict text) LANGUAGE sql AS $f$
@@ -169,4 +167,3 @@ SELECT e AS engine,
 SELECT bb._split_check(repeat(E'UPDATE t SET a = 1;\n', 500000), 'postgres') AS ten_mb;
 SELECT bb._split_check(repeat(E'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\n', 20000), 'postgres') AS bodies;
 SELECT bb._split_check('SELECT 1', 'oracle');
-DROP FUNCTION bb._split_check(text, text);

@@ -147,11 +147,13 @@ REVOKE ALL ON FUNCTION bb._review_validate(text, text, jsonb), bb._lint(text, te
                        bb._review(text, text, text),
                        bb._split(text, text) FROM PUBLIC;
 
--- Placeholder until the splitter's differential check lands (C: bb_split_check).
+-- NULL when the splitter is certain how the engine cuts the script into statements; else the
+-- line and the reason (PostgreSQL: compared with the server's own scanner; MySQL: versioned
+-- comments and the like).  Volatile: it sets two settings for its own parse.
 CREATE FUNCTION bb._split_check(statement text, engine text) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$ SELECT NULL::text $$;
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'bb_split_check';
 COMMENT ON FUNCTION bb._split_check(text, text) IS
-  'NULL when the splitter is certain how the engine cuts the script into statements, else why not.';
+  'NULL when the splitter is certain how the engine cuts the script into statements, else the line and why not.';
 
 -- What is executed must be exactly what was reviewed: a script whose split is uncertain for
 -- one of the target engines is refused.
