@@ -7,8 +7,8 @@ DROP SCHEMA IF EXISTS regress_evil CASCADE;
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_bb_erin') THEN CREATE ROLE regress_bb_erin; END IF;
 END $$;
-RESET client_min_messages;
 GRANT bytebase_developer TO regress_bb_erin;
+RESET client_min_messages;
 SELECT bb.grant_project('other', 'regress_bb_erin');
 CREATE SCHEMA regress_evil;
 GRANT USAGE, CREATE ON SCHEMA regress_evil TO regress_bb_alice;
