@@ -13,8 +13,7 @@
 #     concurrency W); prints both times and the ratio (goal <= 1.3);
 #  4. dispatch latency: median over --latency-runs single-task applies of (task run started_at -
 #     clock just before COMMIT of bb.apply); goal <= 10 ms.
-# Dry-run plan checks are turned off for the measurement (bytebase.dry_run = off, or, where that
-# setting does not exist yet, by dropping the queued dry runs in bb.apply's transaction).
+# Defaults are measured: the review runs (once for all N tasks), dry runs are off (their default).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/test/lib/common.sh"
@@ -43,14 +42,6 @@ make_dbs() {
 	done | target_psql postgres >/dev/null 2>&1
 }
 
-# Where this PostgreSQL lets us, turns dry runs off for the session; else prints the fallback SQL.
-dry_run_off_sql() {
-	if ctl_psql -c "SET bytebase.dry_run = off" >/dev/null 2>&1; then echo "SET LOCAL bytebase.dry_run = off;"; fi
-}
-drop_dry_runs_sql() {  # issue psql variable name
-	echo "DELETE FROM bb.plan_check c USING bb.task t WHERE c.task_id = t.id AND t.issue_id = :$1 AND c.kind = 'dry_run' AND c.status = 'pending';"
-}
-
 echo "# rollout_bench: N=$N workers=$W ($(date -u +%FT%TZ))"
 echo "# creating $N + $N tenant databases ..."
 make_dbs bb_t
@@ -70,15 +61,12 @@ CREATE TABLE IF NOT EXISTS public.bench_commit (issue bigint PRIMARY KEY, pre_co
 TRUNCATE public.bench_commit;
 SQL
 sleep 1
-OFF=$(dry_run_off_sql)
 
-# One apply: BEGIN; bb.apply; (dry runs off); clock; COMMIT; remember the clock.  Prints the issue id.
+# One apply: BEGIN; bb.apply; clock; COMMIT; remember the clock.  Prints the issue id.
 apply_one() {  # statement targets-array-sql
 	ctl_psql -v stmt="$1" <<SQL
 BEGIN;
-$OFF
 SELECT bb.apply('bench', :'stmt', $2) AS issue \gset
-$(drop_dry_runs_sql issue)
 SELECT clock_timestamp() AS pre_commit \gset
 COMMIT;
 INSERT INTO public.bench_commit VALUES (:issue, :'pre_commit');
@@ -108,7 +96,7 @@ echo "ratio bytebase/baseline = $ratio (goal <= 1.3)"
 
 # ---- dispatch latency: single-task applies, one at a time
 for ((k = 1; k <= RUNS; k++)); do
-	i=$(apply_one "CREATE TABLE lat_$k (id int)" "ARRAY['benchpg/bb_t0001']")
+	i=$(apply_one "CREATE TABLE lat_$k (id int PRIMARY KEY)" "ARRAY['benchpg/bb_t0001']")
 	ctl_psql -c "SELECT bb.wait($i, '60 s')" >/dev/null
 	sleep 0.2
 done
