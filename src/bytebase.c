@@ -8,6 +8,7 @@
 #include "utils/guc.h"
 
 #include "bytebase.h"
+#include "review/lint.h"
 
 PG_MODULE_MAGIC;
 
@@ -45,6 +46,7 @@ _PG_init(void)
 							 "Run each PostgreSQL change in a rolled-back transaction on its target before rollout.",
 							 "Read by bb.apply when it plans the checks of a new issue.",
 							 &bb_dry_run, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	bb_review_define_settings();
 	MarkGUCPrefixReserved("bytebase");
 
 	if (process_shared_preload_libraries_in_progress)

@@ -9,9 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checker.h"
 #include "mysql_ast.h"
 
-#define MAX_BUCKETS 65536			/* hash sizes grow with the script, up to this */
+#define MAX_BUCKETS (1 << 20)		/* hash sizes grow with the script, up to this */
 #define CAT_MAX_COLUMNS 4096		/* MySQL's limit: more are not tracked */
 #define CAT_MAX_INDEXES 1024
 
@@ -316,7 +317,7 @@ check_name(review *r, const char *rule, const char *what, const char *name, mysq
 
 	if (pl == NULL || name == NULL)
 		return;
-	rc = bb_naming_check(pl, name, vars, &pattern);
+	rc = bb_review_naming(r->ctx, rule, pl, name, vars, pos.line, pos.column, &pattern);
 	if (rc == 1)
 		r->ctx->emit(r->ctx, rule, pos.line, pos.column, "%s \"%s\" does not match %s",
 					 what, name, pattern ? pattern : pl->format);
@@ -610,7 +611,7 @@ review_create_table(review *r, mysql_stmt *st)
 			pk = ix->cols;
 			pkix = ix;
 		}
-	for (c = st->cols; c; c = c->next)
+	for (c = st->cols; c && !bb_review_interrupted(x); c = c->next)
 	{
 		int			in_pk = c->primary_key;
 		int			i;
@@ -741,7 +742,7 @@ review_alter_table(review *r, mysql_stmt *st)
 	mysql_pos	drop_pos = {0, 0};
 
 	touch_table(r, ct, st, 1);
-	for (sp = st->specs; sp; sp = sp->next)
+	for (sp = st->specs; sp && !bb_review_interrupted(x); sp = sp->next)
 	{
 		mysql_column *c;
 		cat_col    *old;
@@ -899,8 +900,9 @@ review_other(review *r, mysql_stmt *st)
 	{
 		case MYSQL_STMT_DROP_TABLE:
 			if ((pl = on(r, "table.drop-naming-convention")))
-				for (i = 0; i < st->names.n; i++)
-					if (bb_naming_check(pl, st->names.v[i], NULL, NULL) > 0)
+				for (i = 0; i < st->names.n && !bb_review_interrupted(x); i++)
+					if (bb_review_naming(x, "table.drop-naming-convention", pl, st->names.v[i], NULL,
+										 st->name_pos[i].line, st->name_pos[i].column, NULL) > 0)
 						x->emit(x, "table.drop-naming-convention", st->name_pos[i].line, st->name_pos[i].column,
 								"dropped table \"%s\" does not match %s; rename it first", st->names.v[i],
 								pl->format ? pl->format : "");
@@ -930,7 +932,7 @@ review_other(review *r, mysql_stmt *st)
 			}
 			break;
 		case MYSQL_STMT_RENAME_TABLE:
-			for (i = 0; i < st->names.n; i++)
+			for (i = 0; i < st->names.n && !bb_review_interrupted(x); i++)
 				check_name(r, "naming.table", "table", st->names.v[i], st->name_pos[i], NULL);
 			break;
 		case MYSQL_STMT_TRUNCATE:
@@ -1003,7 +1005,52 @@ syntax_error(review *r, int line, int column, const char *msg)
 		r->ctx->emit(r->ctx, BB_RULE_SYNTAX_ERROR, line, column, "%s", msg);
 }
 
-/* Checks one MySQL/TiDB script (see review.h). */
+/* Reviews one parsed statement. */
+static void
+review_statement(review *r, mysql_stmt *st)
+{
+	if (st->kind == MYSQL_STMT_CREATE_TABLE)
+	{
+		review_create_table(r, st);
+		review_queries(r, st);
+	}
+	else if (st->kind == MYSQL_STMT_ALTER_TABLE)
+		review_alter_table(r, st);
+	else
+	{
+		review_other(r, st);
+		review_queries(r, st);
+	}
+}
+
+/* The script-wide state, sized to the script; NULL when out of memory. */
+static review *
+review_new(bb_review_ctx *ctx, bb_dialect dialect, size_t len)
+{
+	review	   *r = calloc(1, sizeof(review));
+
+	if (r == NULL)
+		return NULL;
+	r->ctx = ctx;
+	r->dialect = dialect;
+	/* small scripts get small tables (a calloc per call), 10 MB ones 64k buckets */
+	r->nbuckets = 64;
+	while (r->nbuckets < MAX_BUCKETS && r->nbuckets < len / 128)
+		r->nbuckets *= 2;
+	r->buckets = calloc(r->nbuckets, sizeof(cat_table *));
+	r->colhash = calloc(r->nbuckets, sizeof(cat_col *));
+	if (r->buckets == NULL || r->colhash == NULL)
+	{
+		free(r->buckets);
+		free(r->colhash);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Checks one MySQL/TiDB script (see review.h); out of memory is a
+ * review.check-failed finding, an interrupt ends the loop. */
 void
 bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len)
 {
@@ -1018,27 +1065,21 @@ bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size
 		return;
 	if (dialect != BB_DIALECT_TIDB)
 		dialect = BB_DIALECT_MYSQL;
-	r = calloc(1, sizeof(review));
-	if (r == NULL)
-		return;
-	r->ctx = ctx;
-	r->dialect = dialect;
-	/* small scripts get small tables (a calloc per call), 10 MB ones 64k buckets */
-	r->nbuckets = 64;
-	while (r->nbuckets < MAX_BUCKETS && r->nbuckets < len / 128)
-		r->nbuckets *= 2;
-	r->buckets = calloc(r->nbuckets, sizeof(cat_table *));
-	r->colhash = calloc(r->nbuckets, sizeof(cat_col *));
-	if (r->buckets == NULL || r->colhash == NULL)
+	r = review_new(ctx, dialect, len);
+	n = r ? bb_split(dialect, script ? script : "", len, &spans) : -1;
+	if (n < 0)
 	{
-		free(r->buckets);
-		free(r->colhash);
-		free(r);
+		bb_review_fail(ctx, 1, 1, "out of memory preparing the review: nothing was checked");
+		if (r)
+		{
+			free(r->buckets);
+			free(r->colhash);
+			free(r);
+		}
 		return;
 	}
-	n = bb_split(dialect, script ? script : "", len, &spans);
 	bb_cursor_init(&cur, script ? script : "", len);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !bb_review_interrupted(ctx); i++)
 	{
 		bb_arena	a = {0};
 		mysql_stmt	st;
@@ -1050,28 +1091,33 @@ bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size
 			syntax_error(r, spans[i].line, spans[i].column, bb_split_error_message(spans[i].error));
 			continue;
 		}
+		if (bb_review_statement_too_big(ctx, &spans[i]))
+			continue;
 		toks.n = 0;
 		if (bb_tokenize(dialect, &cur, spans[i].start, spans[i].end, &toks) < 0)
 		{
-			syntax_error(r, spans[i].line, spans[i].column, "out of memory while tokenizing the statement");
+			bb_review_fail(ctx, spans[i].line, spans[i].column,
+						   "out of memory tokenizing this statement: it was not checked");
 			continue;
 		}
 		if (toks.n == 0)
 			continue;
 		r->a = &a;
 		if (mysql_parse(&a, &toks, &st, err, sizeof(err), &epos) < 0)
-			syntax_error(r, epos.line, epos.column, err);
-		else if (st.kind == MYSQL_STMT_CREATE_TABLE)
 		{
-			review_create_table(r, &st);
-			review_queries(r, &st);
+			if (a.oom)
+				bb_review_fail(ctx, spans[i].line, spans[i].column,
+							   "out of memory parsing this statement: it was not checked");
+			else
+				syntax_error(r, epos.line, epos.column, err);
 		}
-		else if (st.kind == MYSQL_STMT_ALTER_TABLE)
-			review_alter_table(r, &st);
 		else
 		{
-			review_other(r, &st);
-			review_queries(r, &st);
+			review_statement(r, &st);
+			if (a.oom || r->cat.oom)
+				bb_review_fail(ctx, spans[i].line, spans[i].column,
+							   "out of memory checking this statement: some rules did not run");
+			r->cat.oom = 0;
 		}
 		r->a = NULL;
 		bb_arena_free(&a);
