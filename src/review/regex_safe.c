@@ -363,7 +363,7 @@ atom(rx_parser *ps, rx_info *a)
 			}
 			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 			{
-				refuse(ps, "backslash escapes of letters (\\d, \\w ...) are not supported: use [0-9], [[:alpha:]] ...");
+				refuse(ps, "\\d, \\w and other letter escapes are not supported: use [0-9], [[:alpha:]] ...");
 				return 0;
 			}
 			c = take_char(ps);
@@ -464,12 +464,12 @@ repeat(rx_parser *ps, rx_info *a, int min, int max)
 		}
 		if (a->overlap)
 		{
-			refuse(ps, "a repeated part has alternatives that can start with the same character (like (a|ab)*)");
+			refuse(ps, "repeated alternatives that can start alike (like (a|ab)*)");
 			return;
 		}
 		if (set_meets(&a->first, &a->nonfirst) && set_meets(&a->last, &a->nonlast))
 		{
-			refuse(ps, "nested repetition that can split the same text in many ways (like (a+)+ or ([a-z]+)*)");
+			refuse(ps, "nested repetition matching a text in many ways (like (a+)+, ([a-z]+)*)");
 			return;
 		}
 		set_union(&a->nonfirst, &a->first);
