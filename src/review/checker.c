@@ -1,7 +1,7 @@
 /*
  * checker.c — shared by the plain-C checkers so that none of them can run
  * past a cancel, or fail silently: interrupt polls, check-failed findings,
- * naming checks, and the one statement loop of the token-level checkers.
+ * naming checks, and the one statement loop of the checkers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +77,10 @@ split_error(bb_review_ctx *ctx, const bb_stmt_span *sp)
 				  bb_split_error_message(sp->error));
 }
 
-/* The token-level checkers' statement loop (see checker.h). */
+/* The checkers' statement loop (see checker.h). */
 void
 bb_review_token_script(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len,
-					   bb_token_stmt_fn fn)
+					   bb_token_stmt_fn fn, void *arg)
 {
 	bb_stmt_span *spans = NULL;
 	bb_cursor	cur;
@@ -118,7 +118,7 @@ bb_review_token_script(bb_review_ctx *ctx, bb_dialect dialect, const char *scrip
 			continue;
 		}
 		if (toks.n > 0)
-			fn(ctx, &a, toks.v, toks.n);
+			fn(ctx, arg, &a, toks.v, toks.n);
 		if (a.oom)
 			bb_review_fail(ctx, spans[i].line, spans[i].column,
 						   "out of memory checking this statement: some rules did not run");

@@ -2,8 +2,8 @@
  * checker.h — what every review checker shares to stay interruptible,
  * bounded and fail-closed (plain C, no PostgreSQL headers): interrupt polls,
  * "review.check-failed" findings, naming checks that report why a pattern
- * could not be applied, the statement loop of the token-level checkers
- * (ClickHouse, Snowflake), and printf-style formatting that clips names.
+ * could not be applied, the one statement loop of the checkers, and
+ * printf-style formatting that clips names.
  */
 #ifndef BB_REVIEW_CHECKER_H
 #define BB_REVIEW_CHECKER_H
@@ -46,15 +46,18 @@ extern int	bb_review_naming(bb_review_ctx *ctx, const char *rule, const bb_paylo
 							 const char *name, const bb_naming_vars *vars, int line, int column,
 							 char **expanded);
 
-/* Checks one statement's tokens (n > 0; arena a is freed after the call). */
-typedef void (*bb_token_stmt_fn) (bb_review_ctx *ctx, bb_arena *a, const bb_token *t, int n);
+/* Checks one statement's tokens (n > 0) with the checker's own state arg;
+ * arena a (for the statement) is freed after the call. */
+typedef void (*bb_token_stmt_fn) (bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, int n);
 
-/* The statement loop of a token-level checker: splits the script, reports
- * split errors as "syntax-error", tokenizes each statement and hands it to fn;
- * polls for interrupts per statement; out of memory anywhere gives a
- * review.check-failed finding instead of silence.  Frees everything. */
+/* The statement loop of the plain-C checkers (MySQL/TiDB, ClickHouse,
+ * Snowflake): splits the script, reports split errors as "syntax-error",
+ * skips statements over bb_review_max_statement_size, tokenizes each
+ * statement and hands it to fn; polls for interrupts per statement; out of
+ * memory anywhere gives a review.check-failed finding instead of silence.
+ * Frees everything. */
 extern void bb_review_token_script(bb_review_ctx *ctx, bb_dialect dialect, const char *script,
-								   size_t len, bb_token_stmt_fn fn);
+								   size_t len, bb_token_stmt_fn fn, void *arg);
 
 /* clip.c ------------------------------------------------------------------- */
 

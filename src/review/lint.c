@@ -395,6 +395,14 @@ bb_review_raise_interrupt(void)
 					errmsg("canceling SQL review because of a pending interrupt")));
 }
 
+/* A finding that could not be kept fails the review (after the checker freed its memory). */
+static void
+raise_if_oom(lint_run *run)
+{
+	if (run->oom)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory collecting review findings")));
+}
+
 /* ---- suppressions ------------------------------------------------------ */
 
 /* Reports one rule name of a "bb:ignore" comment that suppressed nothing. */
@@ -460,8 +468,7 @@ run_checker(bb_review_ctx *ctx, lint_run *run, bb_dialect dialect, const char *s
 		CHECK_FOR_INTERRUPTS();
 	if (run->interrupted)
 		bb_review_raise_interrupt();
-	if (run->oom)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory collecting review findings")));
+	raise_if_oom(run);
 }
 
 /* Order of findings: line, rule, then emission order. */
@@ -512,8 +519,7 @@ bb_review_script(const char *engine, const char *script, const char *environment
 
 	run.reporting_unused = true;
 	bb_suppressions_unused(run.sups, report_unused, &ctx);
-	if (run.oom)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory collecting review findings")));
+	raise_if_oom(&run);
 	if (run.over > 0)
 	{
 		/* past the cap: one finding counts the rest, as severe as the worst of them */
@@ -524,8 +530,7 @@ bb_review_script(const char *engine, const char *script, const char *environment
 				 run.over, run.over == 1 ? "" : "s", run.cap, run.over_line);
 		run.cap++;
 		keep_finding(&run, BB_RULE_FINDINGS_TRUNCATED, NULL, run.over_level, run.over_line, 1, msg);
-		if (run.oom)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory collecting review findings")));
+		raise_if_oom(&run);
 	}
 	if (run.nfindings > 1)
 		qsort(run.findings, run.nfindings, sizeof(seq_finding *), finding_cmp);

@@ -1049,81 +1049,51 @@ review_new(bb_review_ctx *ctx, bb_dialect dialect, size_t len)
 	return r;
 }
 
-/* Checks one MySQL/TiDB script (see review.h); out of memory is a
- * review.check-failed finding, an interrupt ends the loop. */
+/* Parses and reviews one statement (bb_token_stmt_fn). */
+static void
+check_statement(bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, int n)
+{
+	review	   *r = arg;
+	bb_tokens	toks = {(bb_token *) t, n, n};
+	mysql_stmt	st;
+	char		err[160];
+	mysql_pos	epos;
+
+	r->a = a;
+	if (mysql_parse(a, &toks, &st, err, sizeof(err), &epos) < 0)
+	{
+		if (!a->oom)			/* out of memory: the loop reports it */
+			syntax_error(r, epos.line, epos.column, err);
+	}
+	else
+	{
+		review_statement(r, &st);
+		if (r->cat.oom)
+			bb_review_fail(ctx, st.pos.line, st.pos.column,
+						   "out of memory recording the tables of the script: some rules did not run");
+		r->cat.oom = 0;
+	}
+	r->a = NULL;
+}
+
+/* Checks one MySQL/TiDB script (see review.h): the shared statement loop
+ * with a catalog of the tables the script creates. */
 void
 bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len)
 {
 	review	   *r;
-	bb_stmt_span *spans = NULL;
-	bb_cursor	cur;
-	bb_tokens	toks = {0};
-	int			n,
-				i;
 
 	if (ctx == NULL || ctx->emit == NULL || (script == NULL && len > 0))
 		return;
 	if (dialect != BB_DIALECT_TIDB)
 		dialect = BB_DIALECT_MYSQL;
 	r = review_new(ctx, dialect, len);
-	n = r ? bb_split(dialect, script ? script : "", len, &spans) : -1;
-	if (n < 0)
+	if (r == NULL)
 	{
 		bb_review_fail(ctx, 1, 1, "out of memory preparing the review: nothing was checked");
-		if (r)
-		{
-			free(r->buckets);
-			free(r->colhash);
-			free(r);
-		}
 		return;
 	}
-	bb_cursor_init(&cur, script ? script : "", len);
-	for (i = 0; i < n && !bb_review_interrupted(ctx); i++)
-	{
-		bb_arena	a = {0};
-		mysql_stmt	st;
-		char		err[160];
-		mysql_pos	epos;
-
-		if (spans[i].error != BB_SPLIT_OK)
-		{
-			syntax_error(r, spans[i].line, spans[i].column, bb_split_error_message(spans[i].error));
-			continue;
-		}
-		if (bb_review_statement_too_big(ctx, &spans[i]))
-			continue;
-		toks.n = 0;
-		if (bb_tokenize(dialect, &cur, spans[i].start, spans[i].end, &toks) < 0)
-		{
-			bb_review_fail(ctx, spans[i].line, spans[i].column,
-						   "out of memory tokenizing this statement: it was not checked");
-			continue;
-		}
-		if (toks.n == 0)
-			continue;
-		r->a = &a;
-		if (mysql_parse(&a, &toks, &st, err, sizeof(err), &epos) < 0)
-		{
-			if (a.oom)
-				bb_review_fail(ctx, spans[i].line, spans[i].column,
-							   "out of memory parsing this statement: it was not checked");
-			else
-				syntax_error(r, epos.line, epos.column, err);
-		}
-		else
-		{
-			review_statement(r, &st);
-			if (a.oom || r->cat.oom)
-				bb_review_fail(ctx, spans[i].line, spans[i].column,
-							   "out of memory checking this statement: some rules did not run");
-			r->cat.oom = 0;
-		}
-		r->a = NULL;
-		bb_arena_free(&a);
-	}
-	bb_tokens_free(&toks);
-	free(spans);
+	bb_review_token_script(ctx, dialect, script, len, check_statement, r);
 	bb_arena_free(&r->cat);
 	free(r->buckets);
 	free(r->colhash);

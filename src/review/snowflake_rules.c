@@ -289,7 +289,7 @@ has_top_where(chk *c)
 
 /* One statement's tokens (bb_token_stmt_fn). */
 static void
-check_statement(bb_review_ctx *ctx, bb_arena *a, const bb_token *t, int n)
+check_statement(bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, int n)
 {
 	chk			cc = {ctx, a, t, n};
 	chk		   *c = &cc;
@@ -416,5 +416,5 @@ check_statement(bb_review_ctx *ctx, bb_arena *a, const bb_token *t, int n)
 void
 bb_review_snowflake(bb_review_ctx *ctx, const char *script, size_t len)
 {
-	bb_review_token_script(ctx, BB_DIALECT_SNOWFLAKE, script, len, check_statement);
+	bb_review_token_script(ctx, BB_DIALECT_SNOWFLAKE, script, len, check_statement, NULL);
 }

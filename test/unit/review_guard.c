@@ -12,74 +12,7 @@
 
 #include "checker.h"
 #include "regex_engine.h"
-#include "test_ctx.h"
-
-static test_ctx T;
-static int	ntest;
-static int	nfail;
-
-/* One TAP line. */
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-	char		desc[512];
-	char	   *p;
-
-	ntest++;
-	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
-	va_end(ap);
-	for (p = desc; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '#')
-			*p = ' ';
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, desc);
-	if (!cond)
-	{
-		int			k;
-
-		nfail++;
-		for (k = 0; k < T.n; k++)
-			printf("#   got %s at %d:%d: %s\n", T.f[k].rule, T.f[k].line, T.f[k].column, T.f[k].msg);
-	}
-}
-
-/* Runs a checker with the current overrides (interrupt_at kept). */
-static void
-run_len(bb_dialect d, const char *sql, size_t len)
-{
-	test_ctx	keep = T;
-
-	tc_init(&T);
-	T.override_id = keep.override_id;
-	T.override_pl = keep.override_pl;
-	T.interrupt_at = keep.interrupt_at;
-	T.dialect = d;
-	if (d == BB_DIALECT_CLICKHOUSE)
-		bb_review_clickhouse(&T.ctx, sql, len);
-	else if (d == BB_DIALECT_SNOWFLAKE)
-		bb_review_snowflake(&T.ctx, sql, len);
-	else
-		bb_review_mysql(&T.ctx, d, sql, len);
-}
-
-static void
-run(bb_dialect d, const char *sql)
-{
-	run_len(d, sql, strlen(sql));
-}
-
-static int
-count(const char *rule)
-{
-	int			k,
-				c = 0;
-
-	for (k = 0; k < T.n; k++)
-		if (strcmp(T.f[k].rule, rule) == 0)
-			c++;
-	return c;
-}
+#include "tap.h"
 
 static const char *
 first_msg(const char *rule)
@@ -293,17 +226,17 @@ check_failed(void)
 		T.override_id = "naming.table";
 		T.override_pl = &evil;
 		run(all[di], "CREATE TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (id int PRIMARY KEY);");
-		ok(count(BB_RULE_CHECK_FAILED) == 1 && strstr(first_msg(BB_RULE_CHECK_FAILED), "naming.table") != NULL,
+		ok(count(BB_RULE_CHECK_FAILED, 0) == 1 && strstr(first_msg(BB_RULE_CHECK_FAILED), "naming.table") != NULL,
 		   "%s: a stored (|)(\\1\\1)* format gives a check-failed finding (%s)", dialect_name(all[di]),
 		   first_msg(BB_RULE_CHECK_FAILED));
 		T.override_pl = &nested;
 		run(all[di], "CREATE TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (id int PRIMARY KEY);");
-		ok(count(BB_RULE_CHECK_FAILED) == 1, "%s: a stored (a+)+ format gives a check-failed finding",
+		ok(count(BB_RULE_CHECK_FAILED, 0) == 1, "%s: a stored (a+)+ format gives a check-failed finding",
 		   dialect_name(all[di]));
 		T.override_id = "table.drop-naming-convention";
 		T.override_pl = &evil;
 		run(all[di], "DROP TABLE t;");
-		ok(count(BB_RULE_CHECK_FAILED) == 1 && count("table.drop-naming-convention") == 0,
+		ok(count(BB_RULE_CHECK_FAILED, 0) == 1 && count("table.drop-naming-convention", 0) == 0,
 		   "%s: an unsafe drop-naming format: check-failed, not a pass", dialect_name(all[di]));
 	}
 	/* a name of 10 kB in a template: the pattern gets too long */
@@ -319,7 +252,7 @@ check_failed(void)
 		T.override_id = "naming.index.idx";
 		T.override_pl = &with_name;
 		run_len(BB_DIALECT_MYSQL, s, len);
-		ok(count(BB_RULE_CHECK_FAILED) == 1 && strlen(first_msg(BB_RULE_CHECK_FAILED)) < 250,
+		ok(count(BB_RULE_CHECK_FAILED, 0) == 1 && strlen(first_msg(BB_RULE_CHECK_FAILED)) < 250,
 		   "MySQL: a 10 kB table name in {{table}}: check-failed with a clipped message (%s)",
 		   first_msg(BB_RULE_CHECK_FAILED));
 		free(s);
@@ -344,7 +277,7 @@ oversized(void)
 	for (di = 0; di < 3; di++)
 	{
 		run_len(all[di], script, len);
-		ok(count(BB_RULE_CHECK_FAILED) == 1 && strstr(first_msg(BB_RULE_CHECK_FAILED), "not checked") &&
+		ok(count(BB_RULE_CHECK_FAILED, 0) == 1 && strstr(first_msg(BB_RULE_CHECK_FAILED), "not checked") &&
 		   T.f[T.n - 1].line == 2,
 		   "%s: a 20 kB statement over a 4 kB limit: check-failed, the next statement still checked",
 		   dialect_name(all[di]));
@@ -378,6 +311,5 @@ main(void)
 	check_failed();
 	oversized();
 	common_rules();
-	printf("1..%d\n", ntest);
-	return nfail ? 1 : 0;
+	return tap_done();
 }

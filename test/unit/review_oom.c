@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "review.h"
-#include "test_ctx.h"
+#include "tap.h"
 
 static long nalloc;				/* allocations so far */
 static long fail_at;			/* the allocation that fails (1-based), 0 = none */
@@ -61,50 +61,6 @@ bbt_strdup(const char *s)
 	return fail_now() ? NULL : strdup(s);
 }
 
-static test_ctx T;
-static int	ntest;
-static int	nfail;
-
-static void
-ok(int cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	ntest++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		nfail++;
-}
-
-static void
-run(bb_dialect d, const char *sql)
-{
-	tc_init(&T);
-	T.dialect = d;
-	if (d == BB_DIALECT_CLICKHOUSE)
-		bb_review_clickhouse(&T.ctx, sql, strlen(sql));
-	else if (d == BB_DIALECT_SNOWFLAKE)
-		bb_review_snowflake(&T.ctx, sql, strlen(sql));
-	else
-		bb_review_mysql(&T.ctx, d, sql, strlen(sql));
-}
-
-static int
-count(const char *rule)
-{
-	int			k,
-				c = 0;
-
-	for (k = 0; k < T.n; k++)
-		if (strcmp(T.f[k].rule, rule) == 0)
-			c++;
-	return c;
-}
-
 /* Makes every allocation of a run fail in turn; counts the runs that stayed silent. */
 static void
 sweep(bb_dialect d, const char *name, const char *sql)
@@ -121,7 +77,7 @@ sweep(bb_dialect d, const char *name, const char *sql)
 	run(d, sql);
 	total = nalloc;
 	clean_findings = T.total;
-	ok(total > 0 && count(BB_RULE_CHECK_FAILED) == 0 && clean_findings > 0,
+	ok(total > 0 && count(BB_RULE_CHECK_FAILED, 0) == 0 && clean_findings > 0,
 	   "%s: a clean run (%ld allocations, %ld findings, no check-failed)", name, total, clean_findings);
 	for (mode = 0; mode < 2; mode++)
 		for (k = 1; k <= total; k++)
@@ -131,7 +87,7 @@ sweep(bb_dialect d, const char *name, const char *sql)
 			nalloc = 0;
 			injected = 0;
 			run(d, sql);
-			if (injected && count(BB_RULE_CHECK_FAILED) == 0)
+			if (injected && count(BB_RULE_CHECK_FAILED, 0) == 0)
 			{
 				silent++;
 				if (first_silent == 0)
@@ -161,6 +117,5 @@ main(void)
 		  "CREATE OR REPLACE TABLE \"orders\" (id int, \"badName\" text);\n"
 		  "ALTER TABLE orders RENAME COLUMN a TO \"b\";\nUPDATE orders SET id = 1;\n"
 		  "SELECT * FROM orders WHERE a LIKE '%x';\nDROP TABLE orders;\nINSERT INTO t SELECT 1;\n");
-	printf("1..%d\n", ntest);
-	return nfail ? 1 : 0;
+	return tap_done();
 }
