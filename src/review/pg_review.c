@@ -178,16 +178,18 @@ naming_pattern(const char *format, const char *const *keys, const char *const *v
 	char	   *expanded = NULL;
 	char	   *pattern;
 	int			k;
-	bool		oom = nkeys > 8;
+	bool		oom = false;
 
-	for (k = 0; k < nkeys && k < 8; k++)
+	if (nkeys > lengthof(escaped))
+		elog(ERROR, "too many naming template keys: %d", nkeys);
+	for (k = 0; k < nkeys; k++)
 	{
 		escaped[k] = bb_regex_escape(vals[k] ? vals[k] : "");
 		oom |= escaped[k] == NULL;
 	}
 	if (!oom)
 		expanded = bb_template_expand(format, keys, (const char *const *) escaped, nkeys);
-	for (k = 0; k < nkeys && k < 8; k++)
+	for (k = 0; k < nkeys; k++)
 		free(escaped[k]);
 	if (expanded == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));

@@ -6,6 +6,7 @@
 
 #include "lib/stringinfo.h"
 #include "catalog/pg_class.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/memutils.h"
@@ -494,6 +495,7 @@ pgr_finish_tables(pg_review *r)
 	{
 		pg_created_table *t = lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (t->created && !t->has_pk && !t->pk_unknown)
 			pgr_emit(r, "table.require-pk", (int) t->offset, "table \"%s\" has no primary key", t->spelled);
 		if (t->created && !t->has_comment)
