@@ -11,12 +11,10 @@ SELECT * FROM bb.lint($$
   UPDATE orders SET note = 'x';
 $$);
 
--- an environment where every PostgreSQL rule is a warning (payloads narrowed for the tests);
--- the review's own findings (check failed, findings cut) are always errors and cannot be set
+-- an environment where every PostgreSQL rule is a warning (payloads narrowed for the tests)
 SELECT bb.create_environment('all', true);
 SELECT count(*) > 0 AS set FROM (
-  SELECT bb.set_review_rule('all', id, 'warning') FROM bb.review_rules
-   WHERE 'postgres' = ANY (engines) AND id NOT IN ('review.check-failed', 'review.findings-truncated')) s;
+  SELECT bb.set_review_rule('all', id, 'warning') FROM bb.review_rules WHERE 'postgres' = ANY (engines)) s;
 SELECT bb.set_review_rule('all', 'statement.insert.row-limit', 'warning', '{"number": 2}');
 SELECT bb.set_review_rule('all', 'index.type-allow-list', 'warning', '{"list": ["btree"]}');
 SELECT bb.set_review_rule('all', 'index.total-number-limit', 'warning', '{"number": 1}');
@@ -247,15 +245,7 @@ INSERT INTO rule_case VALUES
    'SELECT 1'),
   ('review.unused-suppression',
    E'-- bb:ignore table.require-pk\nSELECT 1',
-   E'-- bb:ignore table.require-pk\nCREATE TABLE t (a bigint)'),
-  -- a naming pattern that cannot be applied (here: the column list makes it longer than 8192 bytes)
-  ('review.check-failed',
-   'CREATE INDEX foo ON t (' || repeat('a0123456789012345678901234567890123456789012345678901234567, ', 140) || 'b)',
-   'CREATE INDEX idx_t_a ON t(a)'),
-  -- more findings than bytebase.max_findings (1000)
-  ('review.findings-truncated',
-   repeat('DELETE FROM t; ', 1001),
-   repeat('DELETE FROM t; ', 1000));
+   E'-- bb:ignore table.require-pk\nCREATE TABLE t (a bigint)');
 
 -- every PostgreSQL rule has a case
 SELECT id AS rule_without_case FROM bb.review_rules

@@ -270,7 +270,7 @@ make_valid(char *s)
 	}
 }
 
-/* Rules whose findings no policy or comment can turn off (fail closed). */
+/* The review's own outcomes: no policy or comment turns them off (fail closed). */
 static bool
 unconditional(const char *rule_id)
 {

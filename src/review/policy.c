@@ -415,6 +415,10 @@ bb_review_validate(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("level must not be NULL")));
 	rule = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	level = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(rule, BB_RULE_CHECK_FAILED) == 0 || strcmp(rule, BB_RULE_FINDINGS_TRUNCATED) == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("\"%s\" is an outcome of the review, not a rule: it cannot be configured", rule),
+						errdetail("The review reports with it that a check could not run or that findings were cut: it is always an error.")));
 	if (find_rule(rule) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 						errmsg("unknown review rule \"%s\"", bb_clip(rule, BB_CLIP_NAME, clipped, sizeof(clipped))),
@@ -423,10 +427,6 @@ bb_review_validate(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("invalid review level \"%s\"", bb_clip(level, BB_CLIP_NAME, clipped, sizeof(clipped))),
 						errhint("Levels: error, warning, off.")));
-	if (strcmp(rule, BB_RULE_CHECK_FAILED) == 0 || strcmp(rule, BB_RULE_FINDINGS_TRUNCATED) == 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("review rule \"%s\" cannot be configured", rule),
-						errdetail("The review reports with it that a check could not run or that findings were cut: it is always an error.")));
 	if (PG_ARGISNULL(2))
 		PG_RETURN_VOID();
 	/* every engine's definition of the id must accept the payload */

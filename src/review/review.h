@@ -188,10 +188,14 @@ extern const bb_rule_def bb_rules_postgres[];	/* review core: pg_rules_defs.c */
 extern const bb_rule_def bb_rules_common[];
 #define BB_RULE_SYNTAX_ERROR "syntax-error"
 #define BB_RULE_UNUSED_SUPPRESSION "review.unused-suppression"
-/* Always error level, not configurable (fail closed):
+/* Outcomes of the review itself, not rules (not in any table, so no policy
+ * or comment turns them off): always error level, fail closed.
  *   "review.check-failed"        a check could not run (out of memory, a
- *                                naming format too complex for a name ...)
- *   "review.findings-truncated"  "N more findings not shown" past the cap */
+ *                                naming format unsafe or too complex for a
+ *                                name, a statement too long to parse ...)
+ *   "review.findings-truncated"  "N more findings not shown" past
+ *                                bytebase.max_findings (error when any of
+ *                                them is, else warning) */
 #define BB_RULE_CHECK_FAILED "review.check-failed"
 #define BB_RULE_FINDINGS_TRUNCATED "review.findings-truncated"
 
