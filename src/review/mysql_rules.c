@@ -1058,14 +1058,17 @@ check_statement(bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, i
 	mysql_stmt	st;
 	char		err[160];
 	mysql_pos	epos;
+	int			rc;
 
 	r->a = a;
-	if (mysql_parse(a, &toks, &st, err, sizeof(err), &epos) < 0)
+	/* -2: interrupted, the loop stops at its next poll */
+	rc = mysql_parse(a, &toks, &st, err, sizeof(err), &epos, ctx);
+	if (rc == -1)
 	{
 		if (!a->oom)			/* out of memory: the loop reports it */
 			syntax_error(r, epos.line, epos.column, err);
 	}
-	else
+	else if (rc == 0)
 	{
 		review_statement(r, &st);
 		if (r->cat.oom)

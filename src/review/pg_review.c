@@ -113,7 +113,7 @@ char *
 pgr_spelled(pg_review *r, int location, const char *folded)
 {
 	const char *s = r->stmt;
-	size_t		n = strlen(s);
+	size_t		n = r->stmt_len;
 	size_t		i;
 	char	   *last = NULL;
 
@@ -567,6 +567,7 @@ check_span(pg_review *r, const bb_stmt_span *sp, MemoryContext stmt_cxt)
 	MemoryContextSwitchTo(stmt_cxt);
 	r->stmt_off = sp->start;
 	r->stmt = "";
+	r->stmt_len = 0;
 	if (sp->error != BB_SPLIT_OK)
 	{
 		pgr_emit(r, BB_RULE_SYNTAX_ERROR, -1, "%s", bb_split_error_message(sp->error));
@@ -575,6 +576,7 @@ check_span(pg_review *r, const bb_stmt_span *sp, MemoryContext stmt_cxt)
 	if (bb_review_statement_too_big(r->ctx, sp))
 		return;
 	r->stmt = pnstrdup(r->script + sp->start, sp->end - sp->start);
+	r->stmt_len = strlen(r->stmt);
 	PG_TRY();
 	{
 		List	   *trees = raw_parser(r->stmt, RAW_PARSE_DEFAULT);
@@ -653,6 +655,7 @@ bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
 	MemoryContextSwitchTo(script_cxt);
 	r.stmt_off = 0;
 	r.stmt = "";
+	r.stmt_len = 0;
 	pgr_finish_tables(&r);
 
 	MemoryContextSwitchTo(caller);

@@ -50,6 +50,7 @@ typedef struct pg_review
 
 	/* the statement being checked */
 	const char *stmt;			/* NUL-terminated copy of its text */
+	size_t		stmt_len;		/* its length (rules look up names per column: no strlen) */
 	size_t		stmt_off;		/* its offset in the script */
 
 	/* script-wide state */

@@ -208,6 +208,27 @@ interrupts(void)
 		}
 		free(wide);
 	}
+
+	/* one INSERT of 500,000 rows: the MySQL parser polls too */
+	{
+		size_t		rows = 500000,
+					k;
+		char	   *big = malloc(rows * 4 + 64);
+
+		strcpy(big, "INSERT INTO t (a) VALUES ");
+		len = strlen(big);
+		for (k = 0; k < rows; k++, len += 4)
+			memcpy(big + len, "(1),", 4);
+		memcpy(big + len - 1, ";", 2);
+		T.interrupt_at = 0;
+		run_len(BB_DIALECT_MYSQL, big, len);
+		ok(T.polls > 50, "MySQL: a 500,000-row INSERT is polled while parsed (%ld polls)", T.polls);
+		T.interrupt_at = 3;
+		run_len(BB_DIALECT_MYSQL, big, len);
+		ok(T.polls == 3 && T.total == 0, "MySQL: ... and stops inside the parser (%ld polls, %ld findings)",
+		   T.polls, T.total);
+		free(big);
+	}
 	T.interrupt_at = 0;
 }
 
