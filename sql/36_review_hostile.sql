@@ -51,6 +51,13 @@ SELECT e.engine, l.rule, length(l.message) < 300 AS clipped, left(l.message, 40)
 RESET ROLE;
 RESET bytebase.review_max_statement_size;
 
+-- wide statements are checked in linear time: 100,000 key columns, duplicates found by sorting
+SELECT rule, message FROM bb.lint('CREATE INDEX i ON t (b, a, c, a, b)', 'postgres', 'prod')
+ WHERE rule = 'index.no-duplicate-column';
+SELECT rule, message FROM bb.lint((SELECT 'CREATE INDEX i ON t (' || string_agg('c' || g, ', ') || ', c77777, c5)'
+                                     FROM generate_series(1, 100000) g), 'postgres', 'prod')
+ WHERE rule IN ('index.no-duplicate-column', 'review.check-failed');
+
 -- 2. unsafe naming formats are refused when an admin sets them, with the reason
 SET ROLE hostile_admin;
 SELECT bb.set_review_rule('prod', 'naming.table', 'error', '{"format": "(|)(\\1\\1)*"}');

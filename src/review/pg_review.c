@@ -289,6 +289,67 @@ pgr_table_entry(pg_review *r, const char *name, const char *spelled, bool create
 	return t;
 }
 
+/* Key of the script-wide column index. */
+typedef struct column_key
+{
+	pg_created_table *table;
+	char		name[NAMEDATALEN];
+} column_key;
+
+typedef struct column_entry
+{
+	column_key	key;
+	pg_created_column *column;
+} column_entry;
+
+/* Fills a column key (zeroed: the whole key is hashed). */
+static void
+make_column_key(column_key *k, pg_created_table *t, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	k->table = t;
+	strlcpy(k->name, name, sizeof(k->name));
+}
+
+/* The first column of a table of this script with that name, or NULL (constant time:
+ * a table can have 100,000 columns and as many COMMENT statements). */
+pg_created_column *
+pgr_column(pg_review *r, pg_created_table *t, const char *name)
+{
+	column_key	k;
+	column_entry *e;
+
+	if (t == NULL || name == NULL)
+		return NULL;
+	make_column_key(&k, t, name);
+	e = hash_search(r->column_hash, &k, HASH_FIND, NULL);
+	return e ? e->column : NULL;
+}
+
+/* Indexes a column just added to t->columns (same names chain as twins). */
+void
+pgr_add_column(pg_review *r, pg_created_table *t, pg_created_column *c)
+{
+	column_key	k;
+	column_entry *e;
+	bool		found;
+
+	make_column_key(&k, t, c->name);
+	e = hash_search(r->column_hash, &k, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->column = c;
+		return;
+	}
+	{
+		pg_created_column *last = e->column;
+
+		while (last->twin)
+			last = last->twin;
+		last->twin = c;
+	}
+}
+
 /* Joins a list of String nodes (or IndexElem names) with sep. */
 char *
 pgr_join_names(List *names, const char *sep)
@@ -636,6 +697,11 @@ bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
 		hc.entrysize = sizeof(pg_created_table);
 		hc.hcxt = script_cxt;
 		r.table_hash = hash_create("bb review tables", 256, &hc, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		memset(&hc, 0, sizeof(hc));
+		hc.keysize = sizeof(column_key);
+		hc.entrysize = sizeof(column_entry);
+		hc.hcxt = script_cxt;
+		r.column_hash = hash_create("bb review columns", 256, &hc, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
 	nspans = bb_split(BB_DIALECT_POSTGRES, script, len, &raw);
