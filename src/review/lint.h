@@ -25,7 +25,10 @@ typedef struct bb_finding
 /* Reviews a script: engine is postgres, mysql, tidb, clickhouse or snowflake
  * (else an ERROR); environment NULL = the basic template, else that
  * environment's policy (an unknown one is an ERROR).  Returns a List of
- * bb_finding * ordered by line, then rule; NIL when there is nothing to say. */
+ * bb_finding * ordered by line, then rule (at most bytebase.max_findings,
+ * then one review.findings-truncated); NIL when there is nothing to say.
+ * A cancel or shutdown during the review is raised (query_canceled ...);
+ * out of memory is an ERROR or a review.check-failed finding, never silence. */
 extern List *bb_review_script(const char *engine, const char *script, const char *environment);
 
 /* The PostgreSQL checker (pg_review.c), same contract as bb_review_mysql & co. */

@@ -7,9 +7,9 @@
  *
  * Ownership:
  *   split.c                 bb_split (all dialects)            — review core
- *   regex*.c, common_rules.c, guard.c: bb_regex_*, bb_template_expand,
- *                           bb_rules_common, review_guard.h     — review core
- *   (test/unit/regex_libc.c: the regex engine of the standalone builds)
+ *   regex.c, regex_safe.c, regex_pg.c (engine; test/unit/regex_libc.c in the
+ *     standalone builds), checker.c, clip.c (checker.h), common_rules.c:
+ *     bb_regex_*, bb_template_expand, bb_rules_common     — review core
  *   pg_*.c, lint.c, policy.c: backend glue, PostgreSQL rules   — review core
  *   mysql_*.c               MySQL/TiDB parser and rules         — dialect rules
  *   clickhouse_rules.c, snowflake_rules.c                      — dialect rules
@@ -188,14 +188,14 @@ extern const bb_rule_def bb_rules_postgres[];	/* review core: pg_rules_defs.c */
 extern const bb_rule_def bb_rules_common[];
 #define BB_RULE_SYNTAX_ERROR "syntax-error"
 #define BB_RULE_UNUSED_SUPPRESSION "review.unused-suppression"
-/* Outcomes of the review itself, not rules (not in any table, so no policy
- * or comment turns them off): always error level, fail closed.
- *   "review.check-failed"        a check could not run (out of memory, a
- *                                naming format unsafe or too complex for a
- *                                name, a statement too long to parse ...)
+/* Outcomes of the review itself, not rules (in no table, so no policy or
+ * comment turns them off; fail closed):
+ *   "review.check-failed"        always an error: a check could not run (out
+ *                                of memory, a naming format unsafe or too
+ *                                complex for a name, a statement too long)
  *   "review.findings-truncated"  "N more findings not shown" past
- *                                bytebase.max_findings (error when any of
- *                                them is, else warning) */
+ *                                bytebase.max_findings; an error when any
+ *                                finding it counts is one, else a warning */
 #define BB_RULE_CHECK_FAILED "review.check-failed"
 #define BB_RULE_FINDINGS_TRUNCATED "review.findings-truncated"
 
