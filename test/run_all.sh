@@ -7,12 +7,20 @@
 # every test/integration/*.sh, every test/suites/*.sh, every test/*/run_tests.sh and test/fuzz/run.sh
 # (each one's TAP "ok"/"not ok" lines are counted; a script that exits non-zero without a
 # "not ok" line counts as one failure, so does one that runs longer than BB_TEST_TIMEOUT seconds).
-# Finally a server process of the control cluster killed by SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL
+# A server process of the control cluster killed by SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL
 # during the run (its log) is one more failure.
+# Then the assert leg (test/lib/cassert.sh): PostgreSQL built from Debian's source with
+# --enable-cassert, the extension against it with -DUSE_ASSERT_CHECKING, the control cluster
+# restarted on those binaries; make installcheck and the BB_CASSERT_TESTS scripts run again and are
+# counted the same way ("[cassert]" in their names), plus its crashes, failed assertions and
+# memory-context check reports; then the control cluster goes back to the normal binaries.
 #
 # Settings: BB_PORT_BASE (55000), BB_RUN_DIR (/tmp/bb-test-$BB_PORT_BASE), BB_TEST_TIMEOUT (900),
 #   BB_REUSE_ENGINES=1 keeps engines running between runs (restarts only the control cluster to
-#   load the freshly installed library), BB_ONLY=<regex> runs only the scripts whose path matches.
+#   load the freshly installed library), BB_ONLY=<regex> runs only the scripts whose path matches,
+#   BB_CASSERT=0 skips the assert leg (CI runs it), BB_CASSERT_DIR (/tmp/bb-cassert-$BB_PORT_BASE),
+#   BB_CASSERT_TESTS (regex of the scripts the leg runs), BB_CASSERT_REUSE=1 reuses the assert
+#   build found in BB_CASSERT_DIR (local runs), BB_CASSERT_JOBS (its make -j).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +30,9 @@ export BB_RUN_DIR=${BB_RUN_DIR:-/tmp/bb-test-$BB_PORT_BASE}
 BB_TEST_TIMEOUT=${BB_TEST_TIMEOUT:-900}
 BB_REUSE_ENGINES=${BB_REUSE_ENGINES:-0}
 BB_ONLY=${BB_ONLY:-}
+BB_CASSERT=${BB_CASSERT:-1}
+BB_CASSERT_DIR=${BB_CASSERT_DIR:-/tmp/bb-cassert-$BB_PORT_BASE}
+BB_CASSERT_TESTS=${BB_CASSERT_TESTS:-^test/integration/(1[0-9]_drivers|13_sync|2[0-2]_|30_rollout_)}
 # The engines (fd 9, the run lock, is not passed on: servers must not hold it).
 engines() { bash "$ROOT/test/lib/engines.sh" "$@" 9>&-; }
 
@@ -118,27 +129,83 @@ if [ "$BB_REUSE_ENGINES" = 1 ] && ! engines restart-control; then fail_step "res
 CONTROL_LOG=$BB_RUN_DIR/control/server.log
 log_start=$(stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0)
 
+# ---- how each kind of test is run and counted (the normal run and the assert leg share them)
+
+# make installcheck in DIR against PG_CONFIG's pg_regress: each "... ok"/"... FAILED" line is one test.
+run_installcheck() {
+	local label=$1 dir=$2 pg_config=$3 out ok_n bad_n
+	out=$(mktemp)
+	rm -f "$dir/regression.diffs"
+	run_logged "$out" make -C "$dir" installcheck PG_CONFIG="$pg_config" PGHOST="$CONTROL_SOCK" \
+		PGPORT="$CONTROL_PORT" PGUSER=postgres BB_REGRESS_DB="$CONTROL_DB"
+	ok_n=$(grep -cE '\.\.\. ok( |$)' "$out")
+	bad_n=$(grep -cE '\.\.\. FAILED( |$)' "$out")
+	passed=$((passed + ok_n)); failed=$((failed + bad_n))
+	[ "$bad_n" -gt 0 ] && failures+=("${label}pg_regress: $(grep -E '\.\.\. FAILED' "$out" | awk '{print ($1 == "test" ? $2 : $1)}' | tr '\n' ' ')")
+	if [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then fail_step "${label}make installcheck (exit $rc, no test reported FAILED)"; fi
+	if [ -f "$dir/regression.diffs" ] && { [ "$rc" -ne 0 ] || [ "$bad_n" -gt 0 ]; }; then
+		section "${label}regression.diffs"
+		head -n 2000 "$dir/regression.diffs"
+	fi
+	rm -f "$out"
+}
+
+# One TAP script: each "ok"/"not ok" line is one test; a silent non-zero exit or a timeout is one failure.
+run_tap() {
+	local label=$1 f=$2 out ok_n bad_n
+	section "$label$f"
+	out=$(mktemp)
+	run_logged "$out" timeout -k 10 "$BB_TEST_TIMEOUT" bash "$f"
+	ok_n=$(grep -cE '^ok( |$)' "$out")
+	bad_n=$(grep -cE '^not ok( |$)' "$out")
+	passed=$((passed + ok_n)); failed=$((failed + bad_n))
+	[ "$bad_n" -gt 0 ] && failures+=("$label$f: $bad_n check(s) not ok")
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		fail_step "$label$f: timed out after ${BB_TEST_TIMEOUT}s"
+	elif [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then
+		fail_step "$label$f: exited $rc without a 'not ok' line"
+	fi
+	echo "# $label$f: $ok_n ok, $bad_n not ok, exit $rc"
+	rm -f "$out"
+}
+
+# A crash of the extension restarts the whole cluster, whatever the tests said: a control-cluster
+# process killed by a signal in the log written since byte FROM is one failure (SIGKILL is left
+# out: tests kill workers on purpose).  With MEMCHECK=1 (assert build) the memory-context checks'
+# warnings and failed assertions are one more.
+check_control_log() {
+	local label=$1 from=$2 memcheck=${3:-0} crashes bad
+	section "${label}control cluster log: crashes"
+	crashes=$(tail -c +$((from + 1)) "$CONTROL_LOG" 2>/dev/null \
+		| grep -E 'terminated by signal (4|6|7|8|11)([^0-9]|$)' -A1 || true)
+	if [ -n "$crashes" ]; then
+		printf '%s\n' "$crashes"
+		fail_step "${label}control cluster: a server process crashed ($(printf '%s\n' "$crashes" | grep -c 'terminated by signal') time(s), see $CONTROL_LOG)"
+	else
+		echo "none"
+	fi
+	[ "$memcheck" = 1 ] || return 0
+	section "${label}control cluster log: assertion failures and memory-context checks"
+	bad=$(tail -c +$((from + 1)) "$CONTROL_LOG" 2>/dev/null | grep -E \
+		'TRAP: |detected write past chunk end|problem in (alloc set|Generation|slab)' || true)
+	if [ -n "$bad" ]; then
+		printf '%s\n' "$bad" | head -n 50
+		fail_step "${label}control cluster: $(printf '%s\n' "$bad" | wc -l) assertion/memory-check report(s) in $CONTROL_LOG"
+	else
+		echo "none"
+	fi
+}
+
 # ---- pg_regress
 section "pg_regress (make installcheck)"
-if ! compgen -G "sql/[0-9][0-9]_*.sql" >/dev/null; then
+HAVE_REGRESS=0
+compgen -G "sql/[0-9][0-9]_*.sql" >/dev/null && HAVE_REGRESS=1
+if [ "$HAVE_REGRESS" = 0 ]; then
 	echo "no sql/NN_*.sql regression tests: skipped"
 elif [ -n "$BB_ONLY" ] && ! [[ installcheck =~ $BB_ONLY ]]; then
 	echo "skipped (BB_ONLY=$BB_ONLY)"
 else
-	out=$(mktemp)
-	rm -f regression.diffs
-	run_logged "$out" make installcheck PGHOST="$CONTROL_SOCK" PGPORT="$CONTROL_PORT" PGUSER=postgres \
-		BB_REGRESS_DB="$CONTROL_DB"
-	ok_n=$(grep -cE '\.\.\. ok( |$)' "$out")
-	bad_n=$(grep -cE '\.\.\. FAILED( |$)' "$out")
-	passed=$((passed + ok_n)); failed=$((failed + bad_n))
-	[ "$bad_n" -gt 0 ] && failures+=("pg_regress: $(grep -E '\.\.\. FAILED' "$out" | awk '{print ($1 == "test" ? $2 : $1)}' | tr '\n' ' ')")
-	if [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then fail_step "make installcheck (exit $rc, no test reported FAILED)"; fi
-	if [ -f regression.diffs ] && { [ "$rc" -ne 0 ] || [ "$bad_n" -gt 0 ]; }; then
-		section "regression.diffs"
-		head -n 2000 regression.diffs
-	fi
-	rm -f "$out"
+	run_installcheck "" "$ROOT" "$PG_CONFIG"
 fi
 
 # ---- TAP scripts
@@ -148,34 +215,51 @@ for f in test/integration/*.sh test/suites/*.sh test/*/run_tests.sh test/fuzz/ru
 	[ -n "$BB_ONLY" ] && ! [[ $f =~ $BB_ONLY ]] && continue
 	scripts+=("$f")
 done
+for f in "${scripts[@]}"; do run_tap "" "$f"; done
 
-for f in "${scripts[@]}"; do
-	section "$f"
-	out=$(mktemp)
-	run_logged "$out" timeout -k 10 "$BB_TEST_TIMEOUT" bash "$f"
-	ok_n=$(grep -cE '^ok( |$)' "$out")
-	bad_n=$(grep -cE '^not ok( |$)' "$out")
-	passed=$((passed + ok_n)); failed=$((failed + bad_n))
-	[ "$bad_n" -gt 0 ] && failures+=("$f: $bad_n check(s) not ok")
-	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		fail_step "$f: timed out after ${BB_TEST_TIMEOUT}s"
-	elif [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then
-		fail_step "$f: exited $rc without a 'not ok' line"
-	fi
-	echo "# $f: $ok_n ok, $bad_n not ok, exit $rc"
-	rm -f "$out"
-done
+check_control_log "" "$log_start"
 
-# ---- crashes: a crash of the extension restarts the whole cluster, whatever the tests said.
-# SIGKILL is left out: tests kill workers on purpose to prove recovery.
-section "control cluster log: crashes"
-crashes=$(tail -c +$((log_start + 1)) "$CONTROL_LOG" 2>/dev/null \
-	| grep -E 'terminated by signal (4|6|7|8|11)([^0-9]|$)' -A1 || true)
-if [ -n "$crashes" ]; then
-	printf '%s\n' "$crashes"
-	fail_step "control cluster: a server process crashed ($(printf '%s\n' "$crashes" | grep -c 'terminated by signal') time(s), see $CONTROL_LOG)"
+# ---- the assert leg: PostgreSQL built with --enable-cassert (freed memory clobbered, memory
+# contexts checked) and the extension with -DUSE_ASSERT_CHECKING; the control cluster restarts on
+# those binaries (same on-disk format), the other engines are reused; then back to the normal ones.
+section "assert build (BB_CASSERT=$BB_CASSERT)"
+leg_scripts=()
+for f in "${scripts[@]}"; do [[ $f =~ $BB_CASSERT_TESTS ]] && leg_scripts+=("$f"); done
+leg_regress=0
+[ "$HAVE_REGRESS" = 1 ] && { [ -z "$BB_ONLY" ] || [[ installcheck =~ $BB_ONLY ]]; } && leg_regress=1
+if [ "$BB_CASSERT" != 1 ]; then
+	echo "skipped (BB_CASSERT=$BB_CASSERT)"
+elif [ ${#leg_scripts[@]} -eq 0 ] && [ "$leg_regress" = 0 ]; then
+	echo "skipped: no selected test is in the assert leg (BB_CASSERT_TESTS=$BB_CASSERT_TESTS)"
 else
-	echo "none"
+	leg_t0=$SECONDS
+	normal_pgbin=$PGBIN normal_pg_config=$PG_CONFIG
+	out=$(mktemp)
+	run_logged "$out" bash test/lib/cassert.sh build "$BB_CASSERT_DIR"
+	[ "$rc" = 0 ] && run_logged "$out" bash test/lib/cassert.sh extension "$BB_CASSERT_DIR"
+	rm -f "$out"
+	leg_built=$SECONDS
+	leg_log_start=$(stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0)
+	if [ "$rc" != 0 ]; then
+		fail_step "[cassert] building PostgreSQL with --enable-cassert or the extension against it (logs: $BB_CASSERT_DIR/*.log)"
+	elif ! BB_PGBIN=$BB_CASSERT_DIR/postgresql/bin PG_CONFIG=$BB_CASSERT_DIR/postgresql/bin/pg_config engines restart-control; then
+		fail_step "[cassert] restarting the control cluster on the assert build"
+	else
+		. "$BB_RUN_DIR/env.sh"
+		echo "control cluster: $("$PGBIN/psql" -X -A -t -h "$CONTROL_SOCK" -p "$CONTROL_PORT" -U postgres -d postgres \
+			-c "SELECT version() || ', debug_assertions = ' || current_setting('debug_assertions')")"
+		if [ "$leg_regress" = 1 ]; then
+			section "[cassert] pg_regress (make installcheck)"
+			run_installcheck "[cassert] " "$BB_CASSERT_DIR/ext" "$PG_CONFIG"
+		fi
+		for f in "${leg_scripts[@]}"; do run_tap "[cassert] " "$f"; done
+		check_control_log "[cassert] " "$leg_log_start" 1
+		section "[cassert] back to the normal build"
+		BB_PGBIN=$normal_pgbin PG_CONFIG=$normal_pg_config engines restart-control \
+			|| fail_step "[cassert] restarting the control cluster on the normal build"
+		. "$BB_RUN_DIR/env.sh"
+	fi
+	echo "assert leg: build $((leg_built - leg_t0)) s, tests $((SECONDS - leg_built)) s"
 fi
 
 section "summary"
