@@ -18,7 +18,8 @@
 # Settings: BB_PORT_BASE (55000), BB_RUN_DIR (/tmp/bb-test-$BB_PORT_BASE), BB_TEST_TIMEOUT (900),
 #   BB_REUSE_ENGINES=1 keeps engines running between runs (restarts only the control cluster to
 #   load the freshly installed library), BB_ONLY=<regex> runs only the scripts whose path matches,
-#   BB_CASSERT=0 skips the assert leg (CI runs it), BB_CASSERT_DIR (/tmp/bb-cassert-$BB_PORT_BASE),
+#   BB_CASSERT=0 skips the assert leg (default 1, which CI uses; 0 when BB_ONLY is set: BB_CASSERT=1
+#   BB_ONLY=... runs the matching tests in both builds), BB_CASSERT_DIR (/tmp/bb-cassert-$BB_PORT_BASE),
 #   BB_CASSERT_TESTS (regex of the scripts the leg runs), BB_CASSERT_REUSE=1 reuses the assert
 #   build found in BB_CASSERT_DIR (local runs), BB_CASSERT_JOBS (its make -j).
 set -uo pipefail
@@ -30,7 +31,8 @@ export BB_RUN_DIR=${BB_RUN_DIR:-/tmp/bb-test-$BB_PORT_BASE}
 BB_TEST_TIMEOUT=${BB_TEST_TIMEOUT:-900}
 BB_REUSE_ENGINES=${BB_REUSE_ENGINES:-0}
 BB_ONLY=${BB_ONLY:-}
-BB_CASSERT=${BB_CASSERT:-1}
+# the assert leg: on by default in full runs (CI); a BB_ONLY run includes it only with BB_CASSERT=1
+if [ -z "$BB_ONLY" ]; then BB_CASSERT=${BB_CASSERT:-1}; else BB_CASSERT=${BB_CASSERT:-0}; fi
 BB_CASSERT_DIR=${BB_CASSERT_DIR:-/tmp/bb-cassert-$BB_PORT_BASE}
 BB_CASSERT_TESTS=${BB_CASSERT_TESTS:-^test/integration/(1[0-9]_drivers|13_sync|2[0-2]_|30_rollout_)}
 # The engines (fd 9, the run lock, is not passed on: servers must not hold it).
@@ -40,14 +42,19 @@ passed=0
 failed=0
 failures=()
 engines_up=0
+cassert_pid=""
 
 section() { printf '\n===== %s =====\n' "$*"; }
 
 # Records one failed step that produced no test lines of its own.
 fail_step() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
 
-# Stops the engines unless the caller wants to keep them for the next run.
+# Stops the background assert build, and the engines unless the caller wants to keep them for the next run.
 cleanup() {
+	if [ -n "$cassert_pid" ]; then
+		kill -TERM -- -"$cassert_pid" 2>/dev/null
+		cassert_pid=""
+	fi
 	if [ "$engines_up" = 1 ] && [ "$BB_REUSE_ENGINES" != 1 ]; then
 		engines stop || echo "warning: could not stop every engine in $BB_RUN_DIR" >&2
 	fi
@@ -104,31 +111,6 @@ trap cleanup EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
-# ---- packages (only when some are missing), then build
-section "packages"
-if ! engines install-packages; then fail_step "install Debian packages (needs root)"; finish; fi
-echo "all present: $(engines packages)"
-
-section "build"
-if ! make -j"$(nproc)" WERROR=1; then fail_step "build (make WERROR=1)"; finish; fi
-if ! make install >/dev/null; then fail_step "make install (needs root)"; finish; fi
-
-# ---- engines
-section "engines ($BB_RUN_DIR)"
-if [ "$BB_REUSE_ENGINES" != 1 ]; then
-	engines stop >/dev/null 2>&1
-	if [ -e "$BB_RUN_DIR" ] && [ ! -f "$BB_RUN_DIR/.bb-run-dir" ]; then
-		fail_step "$BB_RUN_DIR exists and was not made by test/lib/engines.sh: not deleting it"; finish
-	fi
-	rm -rf "$BB_RUN_DIR"
-fi
-engines_up=1
-if ! engines start; then fail_step "engines start"; finish; fi
-if [ "$BB_REUSE_ENGINES" = 1 ] && ! engines restart-control; then fail_step "restart control cluster"; finish; fi
-. "$BB_RUN_DIR/env.sh"
-CONTROL_LOG=$BB_RUN_DIR/control/server.log
-log_start=$(stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0)
-
 # ---- how each kind of test is run and counted (the normal run and the assert leg share them)
 
 # make installcheck in DIR against PG_CONFIG's pg_regress: each "... ok"/"... FAILED" line is one test.
@@ -152,7 +134,7 @@ run_installcheck() {
 
 # One TAP script: each "ok"/"not ok" line is one test; a silent non-zero exit or a timeout is one failure.
 run_tap() {
-	local label=$1 f=$2 out ok_n bad_n
+	local label=$1 f=$2 out ok_n bad_n t0=$SECONDS
 	section "$label$f"
 	out=$(mktemp)
 	run_logged "$out" timeout -k 10 "$BB_TEST_TIMEOUT" bash "$f"
@@ -165,7 +147,7 @@ run_tap() {
 	elif [ "$rc" -ne 0 ] && [ "$bad_n" -eq 0 ]; then
 		fail_step "$label$f: exited $rc without a 'not ok' line"
 	fi
-	echo "# $label$f: $ok_n ok, $bad_n not ok, exit $rc"
+	echo "# $label$f: $ok_n ok, $bad_n not ok, exit $rc, $((SECONDS - t0)) s"
 	rm -f "$out"
 }
 
@@ -196,10 +178,60 @@ check_control_log() {
 	fi
 }
 
-# ---- pg_regress
-section "pg_regress (make installcheck)"
+# The assert build runs in the background while the normal tests run, at nice 19: it only takes
+# the CPU they leave idle (they mostly wait on workers and servers).  Its output is shown by the leg.
+start_cassert_build() {
+	cassert_log=$(mktemp)
+	cassert_t0=$SECONDS
+	setsid nice -n 19 bash test/lib/cassert.sh build "$BB_CASSERT_DIR" </dev/null >"$cassert_log" 2>&1 9>&- &
+	cassert_pid=$!
+	echo "assert build started in the background (pid $cassert_pid, $BB_CASSERT_DIR)"
+}
+
+# ---- what runs: the TAP scripts, and which tests the assert leg repeats
+scripts=()
+for f in test/integration/*.sh test/suites/*.sh test/*/run_tests.sh test/fuzz/run.sh; do
+	[ -f "$f" ] || continue
+	[ -n "$BB_ONLY" ] && ! [[ $f =~ $BB_ONLY ]] && continue
+	scripts+=("$f")
+done
 HAVE_REGRESS=0
 compgen -G "sql/[0-9][0-9]_*.sql" >/dev/null && HAVE_REGRESS=1
+leg_scripts=()
+for f in "${scripts[@]}"; do [[ $f =~ $BB_CASSERT_TESTS ]] && leg_scripts+=("$f"); done
+leg_regress=0
+[ "$HAVE_REGRESS" = 1 ] && { [ -z "$BB_ONLY" ] || [[ installcheck =~ $BB_ONLY ]]; } && leg_regress=1
+run_leg=0
+[ "$BB_CASSERT" = 1 ] && { [ ${#leg_scripts[@]} -gt 0 ] || [ "$leg_regress" = 1 ]; } && run_leg=1
+
+# ---- packages (only when some are missing), then build
+section "packages"
+if ! engines install-packages; then fail_step "install Debian packages (needs root)"; finish; fi
+echo "all present: $(engines packages)"
+
+section "build"
+if ! make -j"$(nproc)" WERROR=1; then fail_step "build (make WERROR=1)"; finish; fi
+if ! make install >/dev/null; then fail_step "make install (needs root)"; finish; fi
+[ "$run_leg" = 1 ] && start_cassert_build
+
+# ---- engines
+section "engines ($BB_RUN_DIR)"
+if [ "$BB_REUSE_ENGINES" != 1 ]; then
+	engines stop >/dev/null 2>&1
+	if [ -e "$BB_RUN_DIR" ] && [ ! -f "$BB_RUN_DIR/.bb-run-dir" ]; then
+		fail_step "$BB_RUN_DIR exists and was not made by test/lib/engines.sh: not deleting it"; finish
+	fi
+	rm -rf "$BB_RUN_DIR"
+fi
+engines_up=1
+if ! engines start; then fail_step "engines start"; finish; fi
+if [ "$BB_REUSE_ENGINES" = 1 ] && ! engines restart-control; then fail_step "restart control cluster"; finish; fi
+. "$BB_RUN_DIR/env.sh"
+CONTROL_LOG=$BB_RUN_DIR/control/server.log
+log_start=$(stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0)
+
+# ---- pg_regress
+section "pg_regress (make installcheck)"
 if [ "$HAVE_REGRESS" = 0 ]; then
 	echo "no sql/NN_*.sql regression tests: skipped"
 elif [ -n "$BB_ONLY" ] && ! [[ installcheck =~ $BB_ONLY ]]; then
@@ -209,12 +241,6 @@ else
 fi
 
 # ---- TAP scripts
-scripts=()
-for f in test/integration/*.sh test/suites/*.sh test/*/run_tests.sh test/fuzz/run.sh; do
-	[ -f "$f" ] || continue
-	[ -n "$BB_ONLY" ] && ! [[ $f =~ $BB_ONLY ]] && continue
-	scripts+=("$f")
-done
 for f in "${scripts[@]}"; do run_tap "" "$f"; done
 
 check_control_log "" "$log_start"
@@ -223,19 +249,19 @@ check_control_log "" "$log_start"
 # contexts checked) and the extension with -DUSE_ASSERT_CHECKING; the control cluster restarts on
 # those binaries (same on-disk format), the other engines are reused; then back to the normal ones.
 section "assert build (BB_CASSERT=$BB_CASSERT)"
-leg_scripts=()
-for f in "${scripts[@]}"; do [[ $f =~ $BB_CASSERT_TESTS ]] && leg_scripts+=("$f"); done
-leg_regress=0
-[ "$HAVE_REGRESS" = 1 ] && { [ -z "$BB_ONLY" ] || [[ installcheck =~ $BB_ONLY ]]; } && leg_regress=1
 if [ "$BB_CASSERT" != 1 ]; then
 	echo "skipped (BB_CASSERT=$BB_CASSERT)"
-elif [ ${#leg_scripts[@]} -eq 0 ] && [ "$leg_regress" = 0 ]; then
+elif [ "$run_leg" != 1 ]; then
 	echo "skipped: no selected test is in the assert leg (BB_CASSERT_TESTS=$BB_CASSERT_TESTS)"
 else
 	leg_t0=$SECONDS
+	echo "waiting for the assert build (started $((SECONDS - cassert_t0)) s ago)"
+	wait "$cassert_pid"; rc=$?
+	cassert_pid=""
+	cat "$cassert_log"; rm -f "$cassert_log"
+	echo "assert build: exit $rc, $((SECONDS - cassert_t0)) s since its start, $((SECONDS - leg_t0)) s of them waited for"
 	normal_pgbin=$PGBIN normal_pg_config=$PG_CONFIG
 	out=$(mktemp)
-	run_logged "$out" bash test/lib/cassert.sh build "$BB_CASSERT_DIR"
 	[ "$rc" = 0 ] && run_logged "$out" bash test/lib/cassert.sh extension "$BB_CASSERT_DIR"
 	rm -f "$out"
 	leg_built=$SECONDS
@@ -259,7 +285,7 @@ else
 			|| fail_step "[cassert] restarting the control cluster on the normal build"
 		. "$BB_RUN_DIR/env.sh"
 	fi
-	echo "assert leg: build $((leg_built - leg_t0)) s, tests $((SECONDS - leg_built)) s"
+	echo "assert leg: waited $((leg_built - leg_t0)) s for the builds, tests $((SECONDS - leg_built)) s"
 fi
 
 section "summary"

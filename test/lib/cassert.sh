@@ -19,10 +19,11 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 JOBS=${BB_CASSERT_JOBS:-$(($(nproc) + 1))}
-# bison/flex regenerate a parser a Debian patch touches; dpkg-dev unpacks and patches the source.
-BUILD_PACKAGES=(bison flex dpkg-dev gcc make libc6-dev perl tzdata)
+# bison/flex regenerate a parser a Debian patch touches; dpkg-dev unpacks and patches the source;
+# libssl-dev: libpq with SSL, as Debian's (the drivers' sslmode behaviour is tested).
+BUILD_PACKAGES=(bison flex dpkg-dev gcc make libc6-dev perl tzdata libssl-dev)
 # -Og: half the compile time of -O2 (the build is most of the leg's time) and still optimized.
-CONFIGURE_OPTS=(--enable-cassert --without-readline --without-zlib --without-icu --without-openssl
+CONFIGURE_OPTS=(--enable-cassert --with-openssl --without-readline --without-zlib --without-icu
                 --with-system-tzdata=/usr/share/zoneinfo CFLAGS=-Og)
 # What the tests use: the server (with its loadable parts), initdb, pg_ctl, psql, pg_isready,
 # pg_basebackup, pg_config, plpgsql, pg_regress, postgres_fdw; headers and makefiles for PGXS.
