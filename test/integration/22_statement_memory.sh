@@ -32,19 +32,31 @@ stmts_done() {
 	             WHERE t.issue_id = $1 ORDER BY r.id DESC LIMIT 1" 2>&1
 }
 
-# A script of N_SMALL small statements: a table, then one row per statement.  $1 is the table DDL.
-small_script() {
-	local i s="$1;"
-	for ((i = 1; i < N_SMALL; i++)); do s="$s INSERT INTO small_t VALUES ($i);"; done
-	printf '%s' "$s"
+# The first row of SQL on a remote instance, columns joined by '|': remote_cols INSTANCE DATABASE SQL COLUMN...
+remote_cols() {
+	local inst=$1 db=$2 sql=$3 cols; shift 3
+	cols=$(printf "r->>'%s'," "$@")
+	ctl_psql -v inst="$inst" -v db="$db" -v sql="$sql" 2>&1 <<SQL
+SELECT concat_ws('|', ${cols%,}) FROM bb.remote_query(:'inst', :'db', :'sql') r LIMIT 1
+SQL
 }
 
-# Plans SCRIPT for TARGET in PROJECT; %1$s in SCRIPT is the 400 kB literal (quoted). Prints the issue.
+# Plans SCRIPT for TARGET; %1$s in SCRIPT stands for the 400 kB literal (quoted). Prints the issue id.
 apply_script() {
-	local project=$1 target=$2 script=$3
-	ctl_psql -v project="$project" -v target="$target" -v script="$script" <<'SQL'
-SELECT bb.apply(:'project', format(:'script', quote_literal(wk_big())), targets => ARRAY[:'target'])
+	ctl_psql -v target="$1" -v script="$2" <<'SQL'
+SELECT bb.apply('mem', format(:'script', quote_literal(wk_big())), targets => ARRAY[:'target'])
 SQL
+}
+
+# N_SMALL small statements on TARGET after PREFIX (a table, then one row per statement): the task
+# is done and every row is there.  small_case LABEL TARGET PREFIX TABLE_DDL ROWS_CMD...
+# (ROWS_CMD prints "count|max(id)" of small_t)
+small_case() {
+	local label=$1 target=$2 script="$3$4;" i issue; shift 4
+	for ((i = 1; i < N_SMALL; i++)); do script="$script INSERT INTO small_t VALUES ($i);"; done
+	issue=$(apply_script "$target" "$script")
+	expect_done "$label: $N_SMALL small statements are done" "$issue"
+	is "$label: every small statement's row is there" "$((N_SMALL - 1))|$((N_SMALL - 1))" "$("$@" 2>&1)"
 }
 
 fresh_extension
@@ -73,12 +85,12 @@ is "the 400 kB literal" "400000" "$(ctl_psql -c "SELECT length(wk_big())")"
 
 next_case
 # ---- PostgreSQL, non-transactional (VACUUM first): the reported script, then big and small statements
-issue=$(apply_script mem pg/wk_mem_pg 'VACUUM; SELECT length(%1$s); SELECT 3;')
+issue=$(apply_script pg/wk_mem_pg 'VACUUM; SELECT length(%1$s); SELECT 3;')
 expect_done "PostgreSQL: the reported script (VACUUM; a 400 kB SELECT; SELECT 3) is done" "$issue"
 is "PostgreSQL: its three statements ran" "3" "$(stmts_done "$issue")"
 
 next_case
-issue=$(apply_script mem pg/wk_mem_pg "VACUUM; CREATE TABLE big_t (id int, t text); INSERT INTO big_t VALUES (1, %1\$s);
+issue=$(apply_script pg/wk_mem_pg "VACUUM; CREATE TABLE big_t (id int, t text); INSERT INTO big_t VALUES (1, %1\$s);
 SELECT length(%1\$s); INSERT INTO big_t VALUES (2, 'small'); CREATE TABLE after_big (id int);")
 expect_done "PostgreSQL: big statements between small ones are done" "$issue"
 is "PostgreSQL: the 400 kB value arrived intact, the small one too" "2|400000|$BIG_MD5" \
@@ -87,46 +99,37 @@ is "PostgreSQL: the last statement ran" "after_big" "$(target_psql wk_mem_pg -c 
 is "PostgreSQL: six statements recorded" "6" "$(stmts_done "$issue")"
 
 next_case
-issue=$(apply_script mem pg/wk_mem_pg "VACUUM; $(small_script 'CREATE TABLE small_t (id int)')")
-expect_done "PostgreSQL: $((N_SMALL + 1)) small statements are done" "$issue"
-is "PostgreSQL: every small statement's row is there" "$((N_SMALL - 1))|$((N_SMALL - 1))" \
-	"$(target_psql wk_mem_pg -c "SELECT count(*) || '|' || max(id) FROM small_t" 2>&1)"
+small_case PostgreSQL pg/wk_mem_pg "VACUUM; " 'CREATE TABLE small_t (id int)' \
+	target_psql wk_mem_pg -c "SELECT count(*) || '|' || max(id) FROM small_t"
 
 next_case
 # ---- MariaDB
-issue=$(apply_script mem my/wk_mem_my "CREATE TABLE big_t (id int PRIMARY KEY, t longtext); INSERT INTO big_t VALUES (1, %1\$s);
+issue=$(apply_script my/wk_mem_my "CREATE TABLE big_t (id int PRIMARY KEY, t longtext); INSERT INTO big_t VALUES (1, %1\$s);
 SELECT length(%1\$s); INSERT INTO big_t VALUES (2, 'small'); CREATE TABLE after_big (id int);")
 expect_done "MariaDB: big statements between small ones are done" "$issue"
 is "MariaDB: the 400 kB value arrived intact, the small one too" "2|400000|$BIG_MD5" \
-	"$(ctl_psql -c "SELECT r->>'n' || '|' || (r->>'l') || '|' || (r->>'h') FROM bb.remote_query('my', 'wk_mem_my',
-	   'SELECT count(*) AS n, max(length(t)) AS l, md5(max(CASE WHEN id = 1 THEN t END)) AS h FROM big_t') r" 2>&1)"
+	"$(remote_cols my wk_mem_my 'SELECT count(*) AS n, max(length(t)) AS l, md5(max(CASE WHEN id = 1 THEN t END)) AS h FROM big_t' n l h)"
 is "MariaDB: the last statement ran" "1" \
-	"$(ctl_psql -c "SELECT count(*) FROM bb.remote_query('my', 'wk_mem_my', 'SHOW TABLES LIKE ''after_big''')" 2>&1)"
+	"$(remote_cols my wk_mem_my "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'wk_mem_my' AND table_name = 'after_big'" n)"
 is "MariaDB: five statements recorded" "5" "$(stmts_done "$issue")"
 
 next_case
-issue=$(apply_script mem my/wk_mem_my "$(small_script 'CREATE TABLE small_t (id int)')")
-expect_done "MariaDB: $N_SMALL small statements are done" "$issue"
-is "MariaDB: every small statement's row is there" "$((N_SMALL - 1))|$((N_SMALL - 1))" \
-	"$(ctl_psql -c "SELECT (r->>'n') || '|' || (r->>'m') FROM bb.remote_query('my', 'wk_mem_my', 'SELECT count(*) AS n, max(id) AS m FROM small_t') r" 2>&1)"
+small_case MariaDB my/wk_mem_my "" 'CREATE TABLE small_t (id int)' \
+	remote_cols my wk_mem_my 'SELECT count(*) AS n, max(id) AS m FROM small_t' n m
 
 next_case
-# ---- ClickHouse (a 400 kB SELECT would exceed its max_query_size; INSERT data is not counted)
-issue=$(apply_script mem ch/wk_mem_ch "CREATE TABLE big_t (id UInt32, t String) ENGINE = MergeTree ORDER BY id;
+# ---- ClickHouse (a 400 kB SELECT would exceed its max_query_size; INSERT data does not count)
+issue=$(apply_script ch/wk_mem_ch "CREATE TABLE big_t (id UInt32, t String) ENGINE = MergeTree ORDER BY id;
 INSERT INTO big_t VALUES (1, %1\$s); INSERT INTO big_t VALUES (2, 'small'); CREATE TABLE after_big (id UInt32) ENGINE = Memory;")
 expect_done "ClickHouse: big statements between small ones are done" "$issue"
 is "ClickHouse: the 400 kB value arrived intact, the small one too" "2|400000|$BIG_MD5" \
-	"$(ctl_psql -c "SELECT r->>'n' || '|' || (r->>'l') || '|' || (r->>'h') FROM bb.remote_query('ch', 'wk_mem_ch',
-	   'SELECT count() AS n, max(length(t)) AS l, lower(hex(MD5(anyIf(t, id = 1)))) AS h FROM big_t') r" 2>&1)"
+	"$(remote_cols ch wk_mem_ch 'SELECT count() AS n, max(length(t)) AS l, lower(hex(MD5(anyIf(t, id = 1)))) AS h FROM big_t' n l h)"
 is "ClickHouse: the last statement ran" "1" \
-	"$(ctl_psql -c "SELECT r->>'n' FROM bb.remote_query('ch', 'wk_mem_ch',
-	   'SELECT count() AS n FROM system.tables WHERE database = ''wk_mem_ch'' AND name = ''after_big''') r" 2>&1)"
+	"$(remote_cols ch wk_mem_ch "SELECT count() AS n FROM system.tables WHERE database = 'wk_mem_ch' AND name = 'after_big'" n)"
 is "ClickHouse: four statements recorded" "4" "$(stmts_done "$issue")"
 
 next_case
-issue=$(apply_script mem ch/wk_mem_ch "$(small_script 'CREATE TABLE small_t (id UInt32) ENGINE = Memory')")
-expect_done "ClickHouse: $N_SMALL small statements are done" "$issue"
-is "ClickHouse: every small statement's row is there" "$((N_SMALL - 1))|$((N_SMALL - 1))" \
-	"$(ctl_psql -c "SELECT (r->>'n') || '|' || (r->>'m') FROM bb.remote_query('ch', 'wk_mem_ch', 'SELECT count() AS n, max(id) AS m FROM small_t') r" 2>&1)"
+small_case ClickHouse ch/wk_mem_ch "" 'CREATE TABLE small_t (id UInt32) ENGINE = Memory' \
+	remote_cols ch wk_mem_ch 'SELECT count() AS n, max(id) AS m FROM small_t' n m
 
 done_testing

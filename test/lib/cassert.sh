@@ -105,8 +105,11 @@ do_configure() { (cd "$1" && ./configure --prefix="$PREFIX" "${CONFIGURE_OPTS[@]
 # pkglibdir to /usr/lib/postgresql/15/lib unless the prefix names postgres (ours does), and
 # installing there would overwrite the system's server modules.
 check_install_dirs() {
-	local d
-	for d in $(make -s -C "$1/src" --no-print-directory --eval='bb-dirs: ; @echo $(bindir) $(pkglibdir) $(pgxsdir) $(datadir) $(includedir_server) $(libdir)' bb-dirs); do
+	local dirs d
+	dirs=$(make -s -C "$1/src" --no-print-directory \
+		--eval='bb-dirs: ; @echo $(bindir) $(pkglibdir) $(pgxsdir) $(datadir) $(includedir_server) $(libdir)' bb-dirs) \
+		&& [ -n "$dirs" ] || die "could not read the installation directories of $1"
+	for d in $dirs; do
 		case $d in "$PREFIX"/*) ;; *) die "installation directory $d is outside $PREFIX: not installing" ;; esac
 	done
 }
@@ -134,7 +137,12 @@ cmd_build() {
 		say "reusing the build of $ver in $PREFIX (BB_CASSERT_REUSE=1)"; return 0
 	fi
 	bash "$ROOT/test/lib/engines.sh" install-packages "${BUILD_PACKAGES[@]}"
-	mkdir -p "$DIR"; rm -rf "$PREFIX" "$DIR"/*.log "$DIR/source.version"
+	# DIR's subdirectories are deleted and rebuilt: only in a directory this script made
+	if [ -n "$(ls -A "$DIR" 2>/dev/null)" ] && [ ! -f "$DIR/.bb-cassert-dir" ]; then
+		die "$DIR exists and was not made by test/lib/cassert.sh: not deleting anything in it"
+	fi
+	mkdir -p "$DIR"; touch "$DIR/.bb-cassert-dir"
+	rm -rf "$PREFIX" "$DIR"/*.log "$DIR/source.version"
 	say "postgresql-15 $ver from Debian's source package, make -j$JOBS, logs in $DIR"
 	step "source" "$DIR/source.log" fetch_source "$ver"
 	srcver=$(cat "$DIR/source.version")
@@ -143,6 +151,7 @@ cmd_build() {
 	[ -n "$src" ] || die "apt-get source left no postgresql-15-* directory in $DIR/src"
 	step "configure" "$DIR/configure.log" do_configure "$src"
 	step "make" "$DIR/make.log" do_make "$src"
+	check_install_dirs "$src"
 	step "install" "$DIR/install.log" do_install "$src"
 	"$PREFIX/bin/pg_config" --configure | grep -q -- --enable-cassert || die "the build has no --enable-cassert"
 	echo "$ver ${CONFIGURE_OPTS[*]}" >"$PREFIX/.built"
