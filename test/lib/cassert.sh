@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # test/lib/cassert.sh — the assert-enabled PostgreSQL of test/run_all.sh's assert leg: PostgreSQL 15
-# built from Debian's source package of exactly the installed server version with --enable-cassert
-# (freed memory is clobbered, memory contexts are checked, Assert() is live), and the extension
-# built against it with -DUSE_ASSERT_CHECKING in a copy of the checkout (the checkout's own build
-# is left alone).  Same version, same on-disk format: the Debian-built control cluster simply
-# restarts with these binaries.
+# built from Debian's source package of the installed server version (or, when the repositories no
+# longer serve that one, the newest 15.x they do) with --enable-cassert (freed memory is clobbered,
+# memory contexts are checked, Assert() is live), and the extension built against it with
+# -DUSE_ASSERT_CHECKING in a copy of the checkout (the checkout's own build is left alone).  Same
+# major version, same on-disk format: the Debian-built control cluster restarts on these binaries.
 #
 #   bash test/lib/cassert.sh packages          the Debian packages the build needs
 #   bash test/lib/cassert.sh build DIR         source, configure, make, install into DIR/postgresql
