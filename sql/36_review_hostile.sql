@@ -7,6 +7,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS bytebase CASCADE;
 CREATE EXTENSION bytebase;
 SELECT bb.create_environment('prod', true);
+SELECT bb.create_environment('dev');
 DROP ROLE IF EXISTS hostile_dev;
 DROP ROLE IF EXISTS hostile_admin;
 CREATE ROLE hostile_dev;
@@ -127,9 +128,13 @@ SELECT e.engine, count(*) AS findings, max(l.line) AS last_line,
        min(l.level) FILTER (WHERE l.rule = 'review.findings-truncated') AS level
   FROM engines e, bb.lint(repeat(E'SELECT * FROM t WHERE a = 1;\n', 20000), e.engine) l
  GROUP BY e.engine ORDER BY 1;
--- suppressed findings do not count
+-- honoured suppressions do not count (dev allows suppressions; prod, protected, does not: there
+-- the suppressed finding stays, says so, and counts)
+SELECT bb.set_review_rule('dev', 'statement.where.require-update-delete', 'error');
 SELECT line, rule FROM bb.lint(E'-- bb:ignore statement.where.require-update-delete\nDELETE FROM t;\n' ||
-                                repeat(E'SELECT 1;\n', 10) || repeat(E'DELETE FROM u;\n', 6), 'postgres', 'prod')
+                                repeat(E'SELECT 1;\n', 10) || repeat(E'DELETE FROM u;\n', 6), 'postgres', 'dev')
+ ORDER BY line, rule;
+SELECT line, rule, message FROM bb.lint(E'-- bb:ignore statement.where.require-update-delete\nDELETE FROM t;\n', 'postgres', 'prod')
  ORDER BY line, rule;
 RESET bytebase.max_findings;
 -- a 20 MB script with 800,000 findings

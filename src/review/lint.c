@@ -55,6 +55,8 @@ typedef struct lint_run
 	int			over_line;		/* the first of them */
 	bb_level	over_level;		/* the worst of them */
 	bool		reporting_unused;	/* unused suppressions are not suppressible */
+	bool		keep_suppressed;	/* suppressed findings are kept, marked, not dropped */
+	int			nsuppressed;	/* of them kept (capped apart: they never crowd out others) */
 	bool		interrupted;	/* the checker saw a pending interrupt */
 	bool		oom;			/* a finding could not be kept */
 } lint_run;
@@ -281,7 +283,7 @@ unconditional(const char *rule_id)
  * call this with malloc'd memory live): out of memory sets run->oom. */
 static void
 keep_finding(lint_run *run, const char *rule_id, const effective_rule *e, bb_level level,
-			 int line, int column, const char *msg)
+			 int line, int column, const char *msg, bool suppressed)
 {
 	size_t		mlen = strlen(msg);
 	size_t		rlen = e ? 0 : strnlen(rule_id, RULE_ID_LEN - 1);
@@ -290,7 +292,7 @@ keep_finding(lint_run *run, const char *rule_id, const effective_rule *e, bb_lev
 
 	if (run->nfindings == run->capfindings)
 	{
-		int			ncap = Min(Max(run->capfindings * 2, 64), run->cap + 1);
+		int			ncap = Min(Max(run->capfindings * 2, 64), 2 * run->cap + 1);
 		seq_finding **n = MemoryContextAllocExtended(run->cxt, sizeof(seq_finding *) * ncap,
 													 MCXT_ALLOC_NO_OOM);
 
@@ -332,6 +334,7 @@ keep_finding(lint_run *run, const char *rule_id, const effective_rule *e, bb_lev
 	sf->f.line = line;
 	sf->f.column = column;
 	sf->f.level = bb_level_name(level);
+	sf->f.suppressed = suppressed;
 	sf->seq = run->seq++;
 	run->findings[run->nfindings++] = sf;
 }
@@ -343,6 +346,7 @@ emit_finding(lint_run *run, const char *rule_id, int line, int column, const cha
 {
 	effective_rule *e = NULL;
 	bb_level	level = BB_LEVEL_WARNING;
+	bool		suppressed = false;
 	char		msg[4096];
 
 	if (rule_id == NULL || fmt == NULL)
@@ -358,9 +362,19 @@ emit_finding(lint_run *run, const char *rule_id, int line, int column, const cha
 		if (level == BB_LEVEL_OFF)
 			return;
 		if (!run->reporting_unused && bb_suppressions_cover(run->sups, rule_id, line))
-			return;
+		{
+			if (!run->keep_suppressed)
+				return;
+			suppressed = true;
+		}
 	}
-	if (run->nfindings >= run->cap)
+	if (suppressed)
+	{
+		if (run->nsuppressed >= run->cap)
+			return;				/* a suppressed finding past the cap blocks nothing either way */
+		run->nsuppressed++;
+	}
+	else if (run->nfindings - run->nsuppressed >= run->cap)
 	{
 		if (run->over++ == 0)
 			run->over_line = line;
@@ -368,7 +382,7 @@ emit_finding(lint_run *run, const char *rule_id, int line, int column, const cha
 		return;
 	}
 	bb_vformat_clipped(msg, sizeof(msg), strcmp(fmt, "%s") == 0 ? BB_CLIP_MESSAGE : BB_CLIP_NAME, fmt, ap);
-	keep_finding(run, rule_id, e, level, line, column, msg);
+	keep_finding(run, rule_id, e, level, line, column, msg, suppressed);
 }
 
 static void ctx_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column,
@@ -491,6 +505,14 @@ finding_cmp(const void *a, const void *b)
 List *
 bb_review_script(const char *engine, const char *script, const char *environment)
 {
+	return bb_review_script_ex(engine, script, environment, false);
+}
+
+/* The review, optionally keeping suppressed findings marked (see lint.h). */
+List *
+bb_review_script_ex(const char *engine, const char *script, const char *environment,
+					bool keep_suppressed)
+{
 	bb_dialect	dialect = bb_parse_engine(engine);
 	MemoryContext caller = CurrentMemoryContext;
 	lint_run	run;
@@ -503,6 +525,7 @@ bb_review_script(const char *engine, const char *script, const char *environment
 	run.cxt = AllocSetContextCreate(caller, "bb lint", ALLOCSET_DEFAULT_SIZES);
 	run.cap = bb_review_max_findings;
 	run.over_level = BB_LEVEL_WARNING;
+	run.keep_suppressed = keep_suppressed;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.rule = ctx_rule;
 	ctx.emit = ctx_emit;
@@ -529,7 +552,7 @@ bb_review_script(const char *engine, const char *script, const char *environment
 				 INT64_FORMAT " more finding%s not shown (bytebase.max_findings = %d); the first of them is at line %d",
 				 run.over, run.over == 1 ? "" : "s", run.cap, run.over_line);
 		run.cap++;
-		keep_finding(&run, BB_RULE_FINDINGS_TRUNCATED, NULL, run.over_level, run.over_line, 1, msg);
+		keep_finding(&run, BB_RULE_FINDINGS_TRUNCATED, NULL, run.over_level, run.over_line, 1, msg, false);
 		raise_if_oom(&run);
 	}
 	if (run.nfindings > 1)
@@ -546,6 +569,7 @@ bb_review_script(const char *engine, const char *script, const char *environment
 		f->rule = pstrdup(sf->f.rule);
 		f->level = sf->f.level; /* static string */
 		f->message = pstrdup(sf->f.message);
+		f->suppressed = sf->f.suppressed;
 		result = lappend(result, f);
 	}
 	MemoryContextDelete(run.cxt);
@@ -584,6 +608,41 @@ bb_lint(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(f->rule);
 		values[2] = CStringGetTextDatum(f->level);
 		values[3] = CStringGetTextDatum(f->message);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(bb_lint_all);
+
+/* bb._lint_all(statement, engine, environment): every finding, the suppressed ones marked, for
+ * the plan checks (the environment's allow_suppressions decides whether they block). */
+Datum
+bb_lint_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *findings;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("statement must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("engine must not be NULL")));
+	InitMaterializedSRF(fcinfo, 0);
+	findings = bb_review_script_ex(text_to_cstring(PG_GETARG_TEXT_PP(1)),
+								   text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								   PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)), true);
+	foreach(lc, findings)
+	{
+		bb_finding *f = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = Int32GetDatum(f->line);
+		values[1] = CStringGetTextDatum(f->rule);
+		values[2] = CStringGetTextDatum(f->level);
+		values[3] = CStringGetTextDatum(f->message);
+		values[4] = BoolGetDatum(f->suppressed);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -20,6 +20,7 @@ typedef struct bb_finding
 	const char *level;			/* "error" or "warning" */
 	const char *message;
 	int			column;			/* 1-based byte column */
+	bool		suppressed;		/* a "-- bb:ignore" comment covers it (kept only when asked) */
 } bb_finding;
 
 /* Reviews a script: engine is postgres, mysql, tidb, clickhouse or snowflake
@@ -30,6 +31,11 @@ typedef struct bb_finding
  * A cancel or shutdown during the review is raised (query_canceled ...);
  * out of memory is an ERROR or a review.check-failed finding, never silence. */
 extern List *bb_review_script(const char *engine, const char *script, const char *environment);
+
+/* Same, keeping the findings that a "-- bb:ignore" comment covers, marked suppressed (the plan
+ * checks decide by the environment's allow_suppressions option whether they count). */
+extern List *bb_review_script_ex(const char *engine, const char *script, const char *environment,
+								 bool keep_suppressed);
 
 /* The PostgreSQL checker (pg_review.c), same contract as bb_review_mysql & co. */
 extern void bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len);
