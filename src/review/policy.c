@@ -12,6 +12,7 @@
 #include "utils/numeric.h"
 
 #include "review/checker.h"
+#include "engine.h"
 #include "review/lint.h"
 
 PG_FUNCTION_INFO_V1(bb_review_rules);
@@ -83,25 +84,7 @@ bb_rule_tables(bb_dialect dialect, const bb_rule_def **tables, int max)
 bb_dialect
 bb_parse_engine(const char *engine)
 {
-	char		clipped[BB_CLIP_NAME + 4];
-
-	if (engine == NULL)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("engine must not be NULL")));
-	if (strcmp(engine, "postgres") == 0 || strcmp(engine, "postgresql") == 0)
-		return BB_DIALECT_POSTGRES;
-	if (strcmp(engine, "mysql") == 0)
-		return BB_DIALECT_MYSQL;
-	if (strcmp(engine, "tidb") == 0)
-		return BB_DIALECT_TIDB;
-	if (strcmp(engine, "clickhouse") == 0)
-		return BB_DIALECT_CLICKHOUSE;
-	if (strcmp(engine, "snowflake") == 0)
-		return BB_DIALECT_SNOWFLAKE;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown engine \"%s\"", bb_clip(engine, BB_CLIP_NAME, clipped, sizeof(clipped))),
-			 errhint("Engines: postgres, mysql, tidb, clickhouse, snowflake.")));
-	return BB_DIALECT_POSTGRES; /* not reached */
+	return bb_engine_by_name(engine)->dialect;
 }
 
 /* The level as users write it. */
