@@ -8,29 +8,30 @@
 #include "postgres.h"
 
 #include "parser/parser.h"
-#include "utils/guc.h"
 
 #include "review/pg_parse.h"
 
-/* raw_parser under the target's lexing settings; the caller's settings come back on every
- * path (errors propagate: callers decide what a parse error means to them). */
+/* raw_parser under the target's lexing settings; the caller's values come back on every path
+ * (errors propagate: callers decide what a parse error means to them).  The scanner reads the
+ * two variables when it starts, so they are set directly: set_config_option would need a
+ * transaction, and executors parse while none is open. */
 List *
 bb_raw_parse(const char *text)
 {
-	int			nest = NewGUCNestLevel();
+	bool		saved_scs = standard_conforming_strings;
+	int			saved_bq = backslash_quote;
 	List	   *volatile trees = NIL;
 
 	PG_TRY();
 	{
-		(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("backslash_quote", "on", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
+		standard_conforming_strings = true;
+		backslash_quote = BACKSLASH_QUOTE_ON;
 		trees = raw_parser(text, RAW_PARSE_DEFAULT);
 	}
 	PG_FINALLY();
 	{
-		AtEOXact_GUC(true, nest);
+		standard_conforming_strings = saved_scs;
+		backslash_quote = saved_bq;
 	}
 	PG_END_TRY();
 	return trees;
