@@ -1,0 +1,3 @@
+-- bytebase 0.4 — additions to 0.3 (sql/0.2 and sql/0.3 are frozen: they have landed).  The
+-- fragments of this directory run after the 0.3 install script for a fresh install, and after
+-- sql/upgrade/0.3--0.4.sql as the update from 0.3; write them to work both ways.
