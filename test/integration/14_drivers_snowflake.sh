@@ -44,7 +44,7 @@ KEY_LINE=$(sed -n 5p "$DIR/user.p8")	# a line of the private key: must never sho
 
 start_double() {	# port log [extra args]
 	local port=$1 log=$2; shift 2
-	python3 "$BB_ROOT/test/lib/snowflake_double.py" --port "$port" --cert "$DIR/server.pem" --key "$DIR/server.key" \
+	python3 -B "$BB_ROOT/test/lib/snowflake_double.py" --port "$port" --cert "$DIR/server.pem" --key "$DIR/server.key" \
 		--pubkey "$DIR/user.pub" --account ORG-ACCT --user BB_USER --log "$log" --databases SALES,CRM "$@" &
 	pids+=($!)
 	local i
