@@ -32,7 +32,7 @@ PG_CPPFLAGS += -DBB_EXT_VERSION='"$(EXT_VERSION)"'
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare -Wno-clobbered $(if $(WERROR),-Werror) $(if $(ASSERTS),-DUSE_ASSERT_CHECKING) \
               -MMD -MP
-SHLIB_LINK  = -lpq -lmariadb -lcurl
+SHLIB_LINK  = -lpq -lmariadb -lcurl -lcrypto
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -39,6 +39,7 @@ typedef struct BBDriverOps
 extern const BBDriverOps bb_postgres_ops;
 extern const BBDriverOps bb_mysql_ops;
 extern const BBDriverOps bb_clickhouse_ops;
+extern const BBDriverOps bb_snowflake_ops;
 
 /* The connection record; lives in its own memory context under TopMemoryContext. */
 struct BBConn

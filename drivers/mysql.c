@@ -7,7 +7,9 @@
  * TiDB speaks the MySQL protocol and uses this same code.  Its quirks:
  * KILL QUERY needs the TIDB keyword on versions without global kill
  * ("KILL TIDB QUERY n"), and its system schemas include metrics_schema
- * (upper-case INFORMATION_SCHEMA/METRICS_SCHEMA): handled below.
+ * (upper-case INFORMATION_SCHEMA/METRICS_SCHEMA): handled below.  TiDB is
+ * told apart by its version text ("-TiDB-"): an instance registered with the
+ * other engine is refused at connect (my_check_engine).
  */
 #include "postgres.h"
 
@@ -164,6 +166,38 @@ my_pin_sql_mode(BBConn *conn)
 	conn->command = NULL;
 }
 
+/* True when a server version names TiDB ("8.0.11-TiDB-v8.5.0", TiDB Cloud "...-TiDB-CLOUD...");
+ * TiDB reports the same text in the handshake and in VERSION(). */
+static bool
+my_version_is_tidb(const char *version)
+{
+	return version != NULL && strstr(version, "-TiDB-") != NULL;
+}
+
+/* An instance registered as mysql that is TiDB (or the reverse) is refused: the registered
+ * engine chooses the review dialect, the plan checks and the KILL syntax, so a wrong one
+ * would review and run changes for the wrong server. */
+static void
+my_check_engine(BBConn *conn)
+{
+	const char *version = bbmy_server_info(MY(conn));
+	bool		tidb = my_version_is_tidb(version);
+
+	if (tidb == (conn->info.engine == BB_ENGINE_TIDB))
+		return;
+	conn->broken = true;
+	ereport_target(ERROR,
+				   (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("instance \"%s\" is registered with engine \"%s\" but the server is %s",
+						   conn->info.instance, bb_engine_name(conn->info.engine),
+						   tidb ? "TiDB" : "not TiDB"),
+					errdetail("The server reports version \"%s\".",
+							  version ? bb_message_from_utf8(version) : ""),
+					errhint("Register the instance with engine \"%s\" (bb.drop_instance, then bb.add_instance): "
+							"the engine chooses the SQL review dialect and the plan checks.",
+							tidb ? "tidb" : "mysql")));
+}
+
 /* Connects with the connect deadline. */
 static void
 my_connect(BBConn *conn)
@@ -181,6 +215,7 @@ my_connect(BBConn *conn)
 	if (!bbmy_connect_ok(st->my))
 		my_error(conn, st->my, true);
 	st->thread_id = bbmy_thread_id(st->my);
+	my_check_engine(conn);
 	my_pin_sql_mode(conn);
 }
 

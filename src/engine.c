@@ -17,7 +17,7 @@ const BBEngineDef bb_engine_table[] = {
 	{BB_ENGINE_MYSQL, "mysql", BB_DIALECT_MYSQL, &bb_mysql_ops, false, true},
 	{BB_ENGINE_TIDB, "tidb", BB_DIALECT_TIDB, &bb_mysql_ops, false, true},
 	{BB_ENGINE_CLICKHOUSE, "clickhouse", BB_DIALECT_CLICKHOUSE, &bb_clickhouse_ops, false, true},
-	{BB_ENGINE_SNOWFLAKE, "snowflake", BB_DIALECT_SNOWFLAKE, NULL, false, true},
+	{BB_ENGINE_SNOWFLAKE, "snowflake", BB_DIALECT_SNOWFLAKE, &bb_snowflake_ops, false, true},
 };
 const int	bb_engine_count = lengthof(bb_engine_table);
 

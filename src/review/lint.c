@@ -508,12 +508,51 @@ bb_review_script(const char *engine, const char *script, const char *environment
 	return bb_review_script_ex(engine, script, environment, false);
 }
 
+/*
+ * The engine name of "engine[:version]" (palloc'd) and the version as major * 10000 +
+ * minor * 100 + patch in *version (0 when none): "tidb:v6.1.0", "tidb:6.5" or the server's
+ * own text "tidb:8.0.11-TiDB-v6.1.0" review for that TiDB, so its refusals fit the target.
+ */
+static char *
+engine_and_version(const char *engine, int *version)
+{
+	const char *colon = engine ? strchr(engine, ':') : NULL;
+	const char *v;
+	int			parts[3] = {0, 0, 0};
+
+	*version = 0;
+	if (colon == NULL)
+		return (char *) engine;
+	v = colon + 1;
+	if (strstr(v, "-TiDB-") != NULL)
+		v = strstr(v, "-TiDB-") + 6;
+	if (*v == 'v' || *v == 'V')
+		v++;
+	for (int i = 0; i < 3 && isdigit((unsigned char) *v); i++)
+	{
+		long		n = strtol(v, (char **) &v, 10);
+
+		parts[i] = (int) Min(n, 99);
+		if (*v != '.')
+			break;
+		v++;
+	}
+	if (parts[0] == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("engine \"%s\" does not name a version after the colon", engine),
+				 errhint("For example 'tidb:v6.1.0'; without a version the newest is assumed.")));
+	*version = parts[0] * 10000 + parts[1] * 100 + parts[2];
+	return pnstrdup(engine, colon - engine);
+}
+
 /* The review, optionally keeping suppressed findings marked (see lint.h). */
 List *
 bb_review_script_ex(const char *engine, const char *script, const char *environment,
 					bool keep_suppressed)
 {
-	bb_dialect	dialect = bb_parse_engine(engine);
+	int			version;
+	bb_dialect	dialect = bb_parse_engine(engine_and_version(engine, &version));
 	MemoryContext caller = CurrentMemoryContext;
 	lint_run	run;
 	bb_review_ctx ctx;
@@ -531,6 +570,7 @@ bb_review_script_ex(const char *engine, const char *script, const char *environm
 	ctx.emit = ctx_emit;
 	ctx.interrupted = ctx_interrupted;
 	ctx.arg = &run;
+	ctx.engine_version = version;
 	load_policy(&run, dialect, environment);
 	if (script == NULL)
 		script = "";

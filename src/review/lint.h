@@ -24,7 +24,8 @@ typedef struct bb_finding
 } bb_finding;
 
 /* Reviews a script: engine is postgres, mysql, tidb, clickhouse or snowflake
- * (else an ERROR); environment NULL = the basic template, else that
+ * (else an ERROR), optionally with the target's version after a colon ("tidb:v6.1.0":
+ * TiDB's rules that depend on it); environment NULL = the basic template, else that
  * environment's policy (an unknown one is an ERROR).  Returns a List of
  * bb_finding * ordered by line, then rule (at most bytebase.max_findings,
  * then one review.findings-truncated); NIL when there is nothing to say.

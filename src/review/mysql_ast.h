@@ -207,4 +207,7 @@ typedef struct mysql_stmt
 int			mysql_parse(bb_arena *a, const bb_tokens *toks, mysql_stmt *out,
 						char *errbuf, size_t errlen, mysql_pos *errpos, bb_review_ctx *ctx);
 
+/* tidb_rules.c: what TiDB refuses or ignores (by ctx->engine_version), for TiDB scripts. */
+void		bb_review_tidb_limits(bb_review_ctx *ctx, const mysql_stmt *st);
+
 #endif

@@ -1009,6 +1009,8 @@ syntax_error(review *r, int line, int column, const char *msg)
 static void
 review_statement(review *r, mysql_stmt *st)
 {
+	if (r->dialect == BB_DIALECT_TIDB)
+		bb_review_tidb_limits(r->ctx, st);
 	if (st->kind == MYSQL_STMT_CREATE_TABLE)
 	{
 		review_create_table(r, st);

@@ -169,6 +169,12 @@ const bb_rule_def bb_rules_mysql[] = {
 	 OFF, WARN, BB_PAYLOAD_NONE, NONE_PL},
 	{"tidb.pre-split-requires-shard", TI, "table", "PRE_SPLIT_REGIONS needs SHARD_ROW_ID_BITS or an AUTO_RANDOM key.",
 	 ERR, ERR, BB_PAYLOAD_NONE, NONE_PL},
+	{"tidb.unsupported-statement", TI, "statement", "What TiDB refuses: stored procedures and functions, triggers, events, FULLTEXT/SPATIAL indexes, CREATE TABLE ... AS SELECT.",
+	 ERR, ERR, BB_PAYLOAD_NONE, NONE_PL},
+	{"tidb.multi-schema-change", TI, "statement", "One change per ALTER TABLE on TiDB before v6.2 (earlier versions refuse several).",
+	 ERR, ERR, BB_PAYLOAD_NONE, NONE_PL},
+	{"tidb.foreign-key-unenforced", TI, "table", "Foreign keys on TiDB before v6.6 are parsed but not enforced.",
+	 WARN, ERR, BB_PAYLOAD_NONE, NONE_PL},
 
 	{0}
 };

@@ -172,6 +172,9 @@ struct bb_review_ctx
 	 * shutdown); NULL = never.  Checkers poll it per statement and in every
 	 * loop that can be long, then free their memory and return. */
 	int			(*interrupted)(bb_review_ctx *ctx);
+	/* the target server's version as major * 10000 + minor * 100 + patch (TiDB's rules that
+	 * depend on it); 0 = unknown, reviewed as the newest version */
+	int			engine_version;
 };
 
 /* The dialect tables and checkers are weak references: until their files are

@@ -102,10 +102,11 @@ like "acting role with password_required=false: allowed" "rows_returned=1 " \
 
 # ---- the one table of engines (bb_engines() fills the bb.engine catalog table)
 is "engines: name, dialect, transactional DDL, resumable, driver" \
-	"postgres:postgres:t:t:t clickhouse:clickhouse:f:t:t mysql:mysql:f:t:t snowflake:snowflake:f:t:f tidb:tidb:f:t:t" \
+	"postgres:postgres:t:t:t clickhouse:clickhouse:f:t:t mysql:mysql:f:t:t snowflake:snowflake:f:t:t tidb:tidb:f:t:t" \
 	"$(ctl_psql -c "SELECT string_agg(concat_ws(':', name, dialect, transactional_ddl, resumable, has_driver), ' '
 	                ORDER BY name <> 'postgres', name) FROM bbt_engines()")"
-sql_error "an engine without a driver says so" '0A000: engine "snowflake" has no driver yet' \
+sql_error "a Snowflake instance whose secret is not a private key says so (14_drivers_snowflake tests the driver)" \
+	'28000: could not read the private key of instance "sf": it is not a PEM private key' \
 	"SELECT bb.add_instance('sf', 'snowflake', 'example.invalid', 443, 'u', 'p', verify => false); SELECT bb.test_connection('sf');"
 sql_error "unknown instance" "42704: instance \"nope\" does not exist" "SELECT bb.sync_instance('nope');"
 sql_error "NULL instance" "22004: instance must not be NULL" "SELECT bb.sync_instance(NULL);"

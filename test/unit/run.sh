@@ -17,7 +17,7 @@ if [ -z "$CC" ]; then echo "not ok 1 - clang is not installed"; exit 1; fi
 FLAGS=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
        -Wall -Wno-unused-function -I"$R" -I"$U")
 # the plain-C review code (the extension links src/review/regex_pg.c instead of regex_libc.c)
-REVIEW=("$R/lex.c" "$R/token.c" "$R/mysql_parser.c" "$R/mysql_rules.c" "$R/mysql_rules_def.c" "$R/clickhouse_rules.c"
+REVIEW=("$R/lex.c" "$R/token.c" "$R/mysql_parser.c" "$R/mysql_rules.c" "$R/mysql_rules_def.c" "$R/tidb_rules.c" "$R/clickhouse_rules.c"
         "$R/snowflake_rules.c" "$R/split.c" "$R/regex.c" "$R/regex_safe.c" "$U/regex_libc.c" "$R/checker.c"
         "$R/clip.c" "$R/common_rules.c")
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -52,6 +52,7 @@ run_len(bb_dialect d, const char *sql, size_t len)
 	T.override_pl = keep.override_pl;
 	T.off_id = keep.off_id;
 	T.interrupt_at = keep.interrupt_at;
+	T.ctx.engine_version = keep.ctx.engine_version;
 	T.dialect = d;
 	if (d == BB_DIALECT_CLICKHOUSE)
 		bb_review_clickhouse(&T.ctx, sql, len);
