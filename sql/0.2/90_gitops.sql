@@ -305,14 +305,14 @@ BEGIN
     RAISE EXCEPTION 'invalid repository URL' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'A URL is one line without spaces, e.g. ''https://github.com/acme/shop.git'' or ''file:///srv/git/shop.git''.';
   END IF;
+  IF url ~* '^(ssh|git)://' OR url ~ '^[^/:]+@[^/:]+:' THEN
+    RAISE EXCEPTION 'repository URL scheme not supported: %', bb._clip(regexp_replace(url, '//[^/@]*@', '//')) USING ERRCODE = 'feature_not_supported',
+      HINT = 'Use https:// with an access token (token => ...), or a local path / file:// URL.';
+  END IF;
   IF url ~* '^[a-z][a-z0-9+.-]*://[^/@]*@' THEN
     RAISE EXCEPTION 'a repository URL must not contain credentials' USING ERRCODE = 'invalid_parameter_value',
       DETAIL = 'URLs are shown in bb.repositories and in the audit log.',
       HINT = 'Give the URL without user and password and pass the access token as token => ''...''.';
-  END IF;
-  IF url ~* '^(ssh|git)://' OR url ~ '^[^/:]+@[^/:]+:' THEN
-    RAISE EXCEPTION 'repository URL scheme not supported: %', bb._clip(url) USING ERRCODE = 'feature_not_supported',
-      HINT = 'Use https:// with an access token (token => ...), or a local path / file:// URL.';
   END IF;
   IF url !~* '^(https?://[^/]+/.|file:///.|/.)' THEN
     RAISE EXCEPTION 'invalid repository URL "%"', bb._clip(url) USING ERRCODE = 'invalid_parameter_value',
@@ -351,7 +351,10 @@ CREATE FUNCTION bb._store_token(repository text, srv name, token text) RETURNS v
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   BEGIN  -- the statement holds the token: never let it reach an error context
-    EXECUTE format('DROP USER MAPPING IF EXISTS FOR PUBLIC SERVER %I', srv);
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_user_mapping um JOIN pg_catalog.pg_foreign_server s ON s.oid = um.umserver
+                WHERE s.srvname = srv AND um.umuser = 0) THEN
+      EXECUTE format('DROP USER MAPPING FOR PUBLIC SERVER %I', srv);
+    END IF;
     IF token IS NOT NULL THEN
       EXECUTE format('CREATE USER MAPPING FOR PUBLIC SERVER %I OPTIONS (user %L, password %L)',
                      srv, 'x-access-token', token);
@@ -406,7 +409,7 @@ BEGIN
   IF token IS NOT NULL THEN
     srv := 'bytebase_repo_' || name;
     IF EXISTS (SELECT 1 FROM pg_foreign_server s WHERE s.srvname = srv) THEN
-      EXECUTE format('DROP USER MAPPING IF EXISTS FOR PUBLIC SERVER %I', srv);
+      PERFORM bb._store_token(name, srv, NULL);
       EXECUTE format('DROP SERVER %I', srv);     -- left behind by DROP EXTENSION
     END IF;
     EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER bytebase', srv);
@@ -470,7 +473,8 @@ BEGIN
     END IF;
     PERFORM bb._store_token(r.name, srv, token);
   ELSIF remove_token AND srv IS NOT NULL THEN
-    EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', srv);
+    PERFORM bb._store_token(r.name, srv, NULL);
+    EXECUTE format('DROP SERVER IF EXISTS %I', srv);
     srv := NULL;
   END IF;
   UPDATE bb.repository x
@@ -498,7 +502,8 @@ BEGIN
   r := bb._repository(name);
   DELETE FROM bb.repository x WHERE x.id = r.id;    -- its files, dispatch records and syncs go with it
   IF r.server_name IS NOT NULL THEN
-    EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', r.server_name);
+    PERFORM bb._store_token(r.name, r.server_name, NULL);
+    EXECUTE format('DROP SERVER IF EXISTS %I', r.server_name);
   END IF;
   PERFORM bb._gitops_wake();
 END $$;
