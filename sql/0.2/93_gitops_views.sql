@@ -4,14 +4,14 @@
 CREATE VIEW bb.repositories WITH (security_invoker = true) AS
   SELECT r.name, p.name AS project, r.url, r.branch, r.path, r.poll, r.targets,
          r.allow_out_of_order, r.block_on_error, r.enabled, r.server_name IS NOT NULL AS has_token,
-         r.last_commit, r.last_fetch_at AS last_fetch, r.last_error, r.last_warning,
+         r.last_commit, r.last_fetch_at AS last_fetch, r.last_error, r.failures AS failed_fetches, r.last_warning,
          CASE WHEN r.enabled THEN r.next_fetch_at END AS next_fetch,
          (SELECT count(*) FROM bb.repository_file f WHERE f.repository_id = r.id AND f.deleted_at IS NULL) AS files,
          r.created_by, r.created_at
     FROM bb.repository r JOIN bb.project p ON p.id = r.project_id
    ORDER BY r.name;
 COMMENT ON VIEW bb.repositories IS
-  'Watched git repositories: where, what (branch, path), how often, the last commit seen, the last fetch, its error and warning (e.g. a rewritten history).';
+  'Watched git repositories: where, what (branch, path), how often, the last commit seen, the last fetch, its error (and how many fetches failed in a row) and warning (e.g. a rewritten history).';
 
 CREATE VIEW bb.repository_files WITH (security_invoker = true) AS
   SELECT r.name AS repository, f.path AS file, f.kind, f.version, f.checksum, d.checksum AS applied_checksum,

@@ -32,7 +32,6 @@
 #include "worker_spi.h"
 
 #define IDLE_TICK_MS 5000			/* nothing due: look again (the extension may appear) */
-#define CLEANUP_EVERY_MS (10 * 60 * 1000)	/* removal of working copies nobody uses */
 
 static GitopsFetch fetches[BB_GITOPS_MAX_FETCHES];
 static char helper_path[MAXPGPATH];
@@ -88,19 +87,16 @@ working_copies(char **error)
 	return dir;
 }
 
-/* Removes the working copies of repositories that are gone (names the worker made only). */
+/* Removes the working copies of repositories that are gone (names the worker made only); a
+ * readdir of a few entries per pass. */
 static void
 remove_unused(const char *dir)
 {
-	static TimestampTz last = 0;
 	DIR		   *d;
 	struct dirent *e;
 	List	   *keep = NIL;
 	uint64		n;
 
-	if (last != 0 && !TimestampDifferenceExceeds(last, GetCurrentTimestamp(), CLEANUP_EVERY_MS))
-		return;
-	last = GetCurrentTimestamp();
 	n = wx_exec("SELECT w FROM bb._gitops_workdirs() w", 0, NULL);
 	for (uint64 i = 0; i < n; i++)
 		keep = lappend(keep, wx_get(i, 1));
