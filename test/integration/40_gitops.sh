@@ -11,8 +11,8 @@
 . "$(dirname "$0")/../lib/gitops.sh"
 trap 'rm -rf "$GIT_WORK"; [ -n "${hang_pid:-}" ] && kill "$hang_pid" 2>/dev/null' EXIT
 
-fresh_extension
-recreate_target_dbs go_dev go_stg go_prod
+fresh_extension 2>/dev/null
+recreate_target_dbs go_dev go_stg go_prod 2>/dev/null
 ctl_psql >/dev/null <<'SQL'
 SET client_min_messages = warning;
 DO $$ DECLARE r text; BEGIN
