@@ -64,6 +64,35 @@ file_params_free(FileParams *p)
 	buf_free(&p->targets);
 }
 
+/* Runs bb.check_files or bb.rollout_files on the folder's files (the SQL takes $1 project,
+ * $2 paths, $3 contents, $4 targets and, for rollout, $5 out_of_order). */
+static PGresult *
+files_query(PGconn *c, const Options *o, const FileSet *set, const char *sql, int nparams)
+{
+	FileParams	p;
+	const char *params[5];
+	PGresult   *r;
+
+	file_params(set, o, &p);
+	params[0] = o->project;
+	params[1] = p.paths.data;
+	params[2] = p.contents.data;
+	params[3] = p.has_targets ? p.targets.data : NULL;
+	params[4] = o->out_of_order ? "true" : "false";
+	r = query(c, sql, nparams, params);
+	file_params_free(&p);
+	return r;
+}
+
+/* The start of a file command's JSON document: {"project": P, "<key>": [ */
+static void
+json_open(const Options *o, const char *key)
+{
+	printf("{\"project\": ");
+	json_str(stdout, o->project);
+	printf(", \"%s\": [", key);
+}
+
 /* Reads the folder and checks the options every file command needs. */
 static int
 prepare(const char *cmd, Options *o, int argc, char **argv, FileSet *set)
@@ -153,12 +182,10 @@ int
 cmd_check(Options *o, int argc, char **argv)
 {
 	FileSet		set = {0};
-	FileParams	p;
 	Findings	problems = {0};
 	Findings	reviews = {0};
 	PGconn	   *c;
 	PGresult   *r;
-	const char *params[4];
 	int			pending_files = 0;
 	bool		pending = false;
 	int			status = prepare("check", o, argc, argv, &set);
@@ -166,21 +193,10 @@ cmd_check(Options *o, int argc, char **argv)
 	if (status != EXIT_OK)
 		return status;
 	c = connect_or_exit(o, true);
-	file_params(&set, o, &p);
-	params[0] = o->project;
-	params[1] = p.paths.data;
-	params[2] = p.contents.data;
-	params[3] = p.has_targets ? p.targets.data : NULL;
-	r = query(c, "SELECT file, kind, version, checksum, database, engine, environment, state, why "
-			  "FROM bb.check_files($1, $2::text[], $3::bytea[], $4::text[])", 4, params);
-	file_params_free(&p);
-
+	r = files_query(c, o, &set, "SELECT file, kind, version, checksum, database, engine, environment, state, why "
+					"FROM bb.check_files($1, $2::text[], $3::bytea[], $4::text[])", 4);
 	if (o->format == FMT_JSON)
-	{
-		printf("{\"project\": ");
-		json_str(stdout, o->project);
-		printf(", \"results\": [");
-	}
+		json_open(o, "results");
 	for (int i = 0; i < PQntuples(r); i++)
 	{
 		const char *file = PQgetvalue(r, i, 0);
@@ -299,11 +315,9 @@ int
 cmd_rollout(Options *o, int argc, char **argv)
 {
 	FileSet		set = {0};
-	FileParams	p;
 	Findings	fs = {0};
 	PGconn	   *c;
 	PGresult   *r;
-	const char *params[5];
 	long long  *ids;
 	const char **names;
 	int			nids = 0;
@@ -312,24 +326,12 @@ cmd_rollout(Options *o, int argc, char **argv)
 	if (status != EXIT_OK)
 		return status;
 	c = connect_or_exit(o, true);
-	file_params(&set, o, &p);
-	params[0] = o->project;
-	params[1] = p.paths.data;
-	params[2] = p.contents.data;
-	params[3] = p.has_targets ? p.targets.data : NULL;
-	params[4] = o->out_of_order ? "true" : "false";
-	r = query(c, "SELECT file, version, issue, action, why "
-			  "FROM bb.rollout_files($1, $2::text[], $3::bytea[], $4::text[], $5::boolean)", 5, params);
-	file_params_free(&p);
+	r = files_query(c, o, &set, "SELECT file, version, issue, action, why "
+					"FROM bb.rollout_files($1, $2::text[], $3::bytea[], $4::text[], $5::boolean)", 5);
 	ids = calloc((size_t) PQntuples(r) + 1, sizeof(long long));
 	names = calloc((size_t) PQntuples(r) + 1, sizeof(char *));
-
 	if (o->format == FMT_JSON)
-	{
-		printf("{\"project\": ");
-		json_str(stdout, o->project);
-		printf(", \"files\": [");
-	}
+		json_open(o, "files");
 	for (int i = 0; i < PQntuples(r); i++)
 	{
 		const char *file = PQgetvalue(r, i, 0);

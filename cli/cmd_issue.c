@@ -4,25 +4,27 @@
 
 #include "bb.h"
 
-/* An issue id argument; -1 (after a usage message) when it is not one. */
-static long long
-issue_arg(const char *cmd, int argc, char **argv)
+/* The one issue id argument, as the decimal text the SQL parameter takes; false (after a usage
+ * message) when there is none or it is not an id. */
+static bool
+issue_arg(const char *cmd, int argc, char **argv, char id[32])
 {
 	char	   *end;
-	long long	id;
+	long long	v;
 
 	if (argc != 1)
 	{
 		usage_error(cmd, "give one issue id");
-		return -1;
+		return false;
 	}
-	id = strtoll(argv[0], &end, 10);
-	if (*argv[0] == '\0' || *end != '\0' || id <= 0)
+	v = strtoll(argv[0], &end, 10);
+	if (*argv[0] == '\0' || *end != '\0' || v <= 0)
 	{
 		usage_error(cmd, "\"%s\" is not an issue id", argv[0]);
-		return -1;
+		return false;
 	}
-	return id;
+	snprintf(id, 32, "%lld", v);
+	return true;
 }
 
 int
@@ -78,22 +80,20 @@ cmd_apply(Options *o, int argc, char **argv)
 int
 cmd_status(Options *o, int argc, char **argv)
 {
-	long long	id = issue_arg("status", argc, argv);
 	char		ids[32];
 	const char *params[1] = {ids};
 	PGconn	   *c;
 	PGresult   *i;
 	PGresult   *t;
 
-	if (id < 0)
+	if (!issue_arg("status", argc, argv, ids))
 		return EXIT_USAGE;
-	snprintf(ids, sizeof(ids), "%lld", id);
 	c = connect_or_exit(o, true);
 	i = query(c, "SELECT id, project, title, version, status, progress, waiting_for, created_by, created_at, "
 			  "bb.wait(id, '0 s') FROM bb.issues WHERE id = $1::bigint", 1, params);
 	if (PQntuples(i) == 0)
 	{
-		fprintf(stderr, "bb: issue %lld does not exist\n", id);
+		fprintf(stderr, "bb: issue %s does not exist\n", ids);
 		PQclear(i);
 		finish(c);
 		return EXIT_USAGE;
@@ -159,12 +159,14 @@ cmd_status(Options *o, int argc, char **argv)
 int
 cmd_wait(Options *o, int argc, char **argv)
 {
-	long long	id = issue_arg("wait", argc, argv);
+	char		ids[32];
+	long long	id;
 	PGconn	   *c;
 	int			status;
 
-	if (id < 0)
+	if (!issue_arg("wait", argc, argv, ids))
 		return EXIT_USAGE;
+	id = atoll(ids);
 	c = connect_or_exit(o, true);
 	if (o->format == FMT_JSON)
 		printf("{\"issue\": %lld", id);
@@ -178,25 +180,23 @@ cmd_wait(Options *o, int argc, char **argv)
 int
 cmd_approve(Options *o, int argc, char **argv)
 {
-	long long	id = issue_arg("approve", argc, argv);
 	char		ids[32];
 	const char *params[2] = {ids, o->comment};
 	PGconn	   *c;
 	PGresult   *r;
 
-	if (id < 0)
+	if (!issue_arg("approve", argc, argv, ids))
 		return EXIT_USAGE;
-	snprintf(ids, sizeof(ids), "%lld", id);
 	c = connect_or_exit(o, true);
 	r = query(c, "SELECT bb.approve($1::bigint, $2)", 2, params);
 	if (o->format == FMT_JSON)
 	{
-		printf("{\"issue\": %lld, \"approved\": ", id);
+		printf("{\"issue\": %s, \"approved\": ", ids);
 		json_str(stdout, PQgetvalue(r, 0, 0));
 		printf("}\n");
 	}
 	else
-		printf("approved stage %s of issue %lld\n", PQgetvalue(r, 0, 0), id);
+		printf("approved stage %s of issue %s\n", PQgetvalue(r, 0, 0), ids);
 	PQclear(r);
 	finish(c);
 	return EXIT_OK;
@@ -205,21 +205,19 @@ cmd_approve(Options *o, int argc, char **argv)
 int
 cmd_cancel(Options *o, int argc, char **argv)
 {
-	long long	id = issue_arg("cancel", argc, argv);
 	char		ids[32];
 	const char *params[1] = {ids};
 	PGconn	   *c;
 	PGresult   *r;
 
-	if (id < 0)
+	if (!issue_arg("cancel", argc, argv, ids))
 		return EXIT_USAGE;
-	snprintf(ids, sizeof(ids), "%lld", id);
 	c = connect_or_exit(o, true);
 	r = query(c, "SELECT bb.cancel($1::bigint)", 1, params);
 	if (o->format == FMT_JSON)
-		printf("{\"issue\": %lld, \"canceled_tasks\": %s}\n", id, PQgetvalue(r, 0, 0));
+		printf("{\"issue\": %s, \"canceled_tasks\": %s}\n", ids, PQgetvalue(r, 0, 0));
 	else
-		printf("canceled issue %lld (%s task%s)\n", id, PQgetvalue(r, 0, 0), strcmp(PQgetvalue(r, 0, 0), "1") ? "s" : "");
+		printf("canceled issue %s (%s task%s)\n", ids, PQgetvalue(r, 0, 0), strcmp(PQgetvalue(r, 0, 0), "1") ? "s" : "");
 	PQclear(r);
 	finish(c);
 	return EXIT_OK;

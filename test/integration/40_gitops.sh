@@ -11,30 +11,11 @@
 . "$(dirname "$0")/../lib/gitops.sh"
 trap 'rm -rf "$GIT_WORK"; [ -n "${hang_pid:-}" ] && kill "$hang_pid" 2>/dev/null' EXIT
 
-fresh_extension 2>/dev/null
-recreate_target_dbs go_dev go_stg go_prod 2>/dev/null
-ctl_psql >/dev/null <<'SQL'
-SET client_min_messages = warning;
-DO $$ DECLARE r text; BEGIN
-  FOREACH r IN ARRAY ARRAY['go_admin', 'go_appr', 'go_dev', 'go_out'] LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN EXECUTE format('CREATE ROLE %I', r); END IF;
-  END LOOP; END $$;
-GRANT bytebase_admin, pg_read_server_files TO go_admin;
-GRANT bytebase_approver TO go_appr;
-GRANT bytebase_developer TO go_dev, go_out;
-SELECT bb.create_environment('dev');
-SELECT bb.create_environment('staging');
-SELECT bb.create_environment('prod', protected => true);
-SQL
-add_target_pg pg dev
-review_off
-ctl_psql >/dev/null <<'SQL'
-SELECT bb.create_project('shop');
-SELECT bb.assign_database('pg/go_dev', 'shop', 'dev');
-SELECT bb.assign_database('pg/go_stg', 'shop', 'staging');
-SELECT bb.assign_database('pg/go_prod', 'shop', 'prod');
-SELECT bb.grant_project('shop', 'go_dev');
-SQL
+ensure_role go_admin bytebase_admin pg_read_server_files
+ensure_role go_appr bytebase_approver
+ensure_role go_dev bytebase_developer
+ensure_role go_out bytebase_developer
+shop_pipeline go go_dev
 require_control
 as_go_admin() { ctl_psql -c "SET SESSION AUTHORIZATION go_admin" -c "$1"; }
 as_go_dev() { ctl_psql -c "SET SESSION AUTHORIZATION go_dev" -c "$1"; }

@@ -44,3 +44,29 @@ commit_push() {
 	git_as "$name" "$author" push -q origin main 2>/dev/null
 	git_as "$name" "$author" rev-parse HEAD
 }
+
+# A login role ROLE (created when missing) that is a member of each GRANT: ensure_role ROLE GRANT...
+ensure_role() {
+	local role=$1 g; shift
+	ctl_psql -c "SET client_min_messages = warning" \
+		-c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$role') THEN
+		      CREATE ROLE $role LOGIN; END IF; END \$\$" >/dev/null
+	for g in "$@"; do ctl_psql -c "SET client_min_messages = warning" -c "GRANT $g TO $role" >/dev/null; done
+}
+
+# A fresh extension with project shop over the target databases PREFIX_dev, PREFIX_stg and
+# PREFIX_prod (instance pg) in dev, staging and prod (protected), every review rule off (these
+# tests are about files and rollouts); MEMBER, a developer, belongs to the project.
+shop_pipeline() {
+	local prefix=$1 member=$2
+	fresh_extension 2>/dev/null
+	recreate_target_dbs "${prefix}_dev" "${prefix}_stg" "${prefix}_prod" 2>/dev/null
+	ctl_psql -c "SELECT bb.create_environment('dev')" -c "SELECT bb.create_environment('staging')" \
+		-c "SELECT bb.create_environment('prod', protected => true)" >/dev/null
+	add_target_pg pg dev
+	review_off
+	ctl_psql -c "SELECT bb.create_project('shop')" -c "SELECT bb.assign_database('pg/${prefix}_dev', 'shop', 'dev')" \
+		-c "SELECT bb.assign_database('pg/${prefix}_stg', 'shop', 'staging')" \
+		-c "SELECT bb.assign_database('pg/${prefix}_prod', 'shop', 'prod')" \
+		-c "SELECT bb.grant_project('shop', '$member')" >/dev/null
+}
