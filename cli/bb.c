@@ -56,6 +56,7 @@ static const Command command_table[] = {
 	{"cancel", cmd_cancel, no_opts, false},
 };
 
+/* The long name of an option id, for "does not apply" messages. */
 static const char *
 option_name(int id)
 {
@@ -85,6 +86,7 @@ parse_duration(const char *s)
 	return -1;
 }
 
+/* --format's value; false for anything but the four formats. */
 static bool
 parse_format(const char *s, Format *f)
 {
@@ -101,6 +103,8 @@ parse_format(const char *s, Format *f)
 	return true;
 }
 
+/* Global options come before the command so that bb --version and bb apply --version V
+ * can both exist. */
 int
 main(int argc, char **argv)
 {

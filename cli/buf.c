@@ -24,6 +24,7 @@ grow(Buf *b, size_t more)
 	}
 }
 
+/* Appends n bytes (binary safe) and keeps the data NUL-terminated. */
 void
 buf_add(Buf *b, const char *s, size_t n)
 {
@@ -33,12 +34,14 @@ buf_add(Buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+/* Appends a C string. */
 void
 buf_str(Buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
 }
 
+/* Appends printf-style output, measured first so nothing is cut. */
 void
 buf_fmt(Buf *b, const char *fmt,...)
 {
@@ -57,6 +60,7 @@ buf_fmt(Buf *b, const char *fmt,...)
 	b->len += (size_t) n;
 }
 
+/* Releases the data; the buffer can be used again. */
 void
 buf_free(Buf *b)
 {

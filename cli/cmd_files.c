@@ -15,6 +15,8 @@ typedef struct FileParams
 	bool		has_targets;
 } FileParams;
 
+/* The folder's files as SQL array literals: paths (text[]), contents (bytea[] in hex: any
+ * encoding reaches the server, which reports it) and the --targets list. */
 static void
 file_params(const FileSet *set, const Options *o, FileParams *p)
 {
@@ -56,6 +58,7 @@ file_params(const FileSet *set, const Options *o, FileParams *p)
 	free(lens);
 }
 
+/* Frees the three literals. */
 static void
 file_params_free(FileParams *p)
 {
@@ -169,6 +172,7 @@ review(PGconn *c, const char *path, const File *f, const char *engine, const cha
 	PQclear(r);
 }
 
+/* The file of a relative name (check reviews the content the server classified). */
 static const File *
 file_named(const FileSet *set, const char *rel)
 {
@@ -178,6 +182,8 @@ file_named(const FileSet *set, const char *rel)
 	return NULL;
 }
 
+/* bb check: the server's verdict per file and target, the review per engine and environment;
+ * problems and error findings make exit 1. */
 int
 cmd_check(Options *o, int argc, char **argv)
 {
@@ -311,6 +317,8 @@ cmd_check(Options *o, int argc, char **argv)
 	return status;
 }
 
+/* bb rollout: one call to bb.rollout_files (the server decides), then optionally follow the
+ * issues it created or found queued. */
 int
 cmd_rollout(Options *o, int argc, char **argv)
 {

@@ -27,6 +27,7 @@ issue_arg(const char *cmd, int argc, char **argv, char id[32])
 	return true;
 }
 
+/* bb apply: one file (or stdin) as bb.apply; the title defaults to the file name, as GitOps. */
 int
 cmd_apply(Options *o, int argc, char **argv)
 {
@@ -77,6 +78,7 @@ cmd_apply(Options *o, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* bb status: bb.issues and bb.tasks of one issue. */
 int
 cmd_status(Options *o, int argc, char **argv)
 {
@@ -156,6 +158,7 @@ cmd_status(Options *o, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* bb wait: follow one issue (the same loop as rollout --wait). */
 int
 cmd_wait(Options *o, int argc, char **argv)
 {
@@ -177,6 +180,7 @@ cmd_wait(Options *o, int argc, char **argv)
 	return status;
 }
 
+/* bb approve: bb.approve as the connecting role (the server enforces who may). */
 int
 cmd_approve(Options *o, int argc, char **argv)
 {
@@ -202,6 +206,7 @@ cmd_approve(Options *o, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* bb cancel: bb.cancel as the connecting role. */
 int
 cmd_cancel(Options *o, int argc, char **argv)
 {

@@ -29,6 +29,7 @@ lint_file(PGconn *c, const Options *o, const File *f, Findings *fs)
 	PQclear(r);
 }
 
+/* bb lint: every file is read before connecting, so a missing file fails fast (exit 2). */
 int
 cmd_lint(Options *o, int argc, char **argv)
 {

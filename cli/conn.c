@@ -64,12 +64,14 @@ compare_versions(const char *a, const char *b)
 	return 0;
 }
 
+/* SQL API versions only grow: a server at or above the one bb needs has what bb calls. */
 bool
 api_supported(const char *server)
 {
 	return compare_versions(server, BB_API_NEEDED) >= 0;
 }
 
+/* The version of the bytebase extension in the connected database, NULL when it has none. */
 char *
 server_version(PGconn *c)
 {
@@ -147,6 +149,7 @@ connect_or_exit(const Options *o, bool check_api)
 	return c;
 }
 
+/* Closes the connection and the cancel handle the Ctrl-C handler uses. */
 void
 finish(PGconn *c)
 {
@@ -158,6 +161,8 @@ finish(PGconn *c)
 	PQfinish(c);
 }
 
+/* The server's error as psql shows it (message, SQLSTATE, detail, hint), with a clearer word
+ * for a function this bb needs that the server lacks. */
 void
 print_server_error(const PGresult *r)
 {
@@ -189,6 +194,7 @@ print_server_error(const PGresult *r)
 		fprintf(stderr, "hint: %s\n", hint);
 }
 
+/* A parameterized query (text parameters); NULL after printing the error. */
 PGresult *
 query_try(PGconn *c, const char *sql, int n, const char *const *params)
 {
@@ -204,6 +210,7 @@ query_try(PGconn *c, const char *sql, int n, const char *const *params)
 	return NULL;
 }
 
+/* A query whose failure ends the command with exit 2 (the server's error is printed). */
 PGresult *
 query(PGconn *c, const char *sql, int n, const char *const *params)
 {

@@ -10,6 +10,7 @@
 #define MAX_FILE_BYTES (256L * 1024 * 1024)	/* the server refuses far less; say so early */
 #define MAX_FILES 10000
 
+/* A whole file (or stdin for "-") in memory, binary safe, at most MAX_FILE_BYTES. */
 static bool
 read_all(const char *path, char **data, size_t *len)
 {
@@ -51,6 +52,7 @@ read_all(const char *path, char **data, size_t *len)
 	return true;
 }
 
+/* Reads one file into the set under its path and its name relative to the folder given. */
 static bool
 add_file(FileSet *set, const char *path, const char *rel)
 {
@@ -81,12 +83,14 @@ add_file(FileSet *set, const char *path, const char *rel)
 	return true;
 }
 
+/* qsort order of names: bytewise, as git lists a tree. */
 static int
 by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* lint takes only *.sql files from a folder (a file named on the command line always counts). */
 static bool
 has_sql_suffix(const char *name)
 {
@@ -155,6 +159,7 @@ walk(FileSet *set, const char *dir, const char *rel, bool sql_only)
 	return ok;
 }
 
+/* A path from the command line: a file as is, a folder recursively; a missing one is named. */
 bool
 collect(FileSet *set, const char *path, bool sql_only)
 {
@@ -184,6 +189,7 @@ collect(FileSet *set, const char *path, bool sql_only)
 	return add_file(set, path, base ? base + 1 : path);
 }
 
+/* Frees every file of the set. */
 void
 fileset_free(FileSet *set)
 {

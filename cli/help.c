@@ -173,6 +173,7 @@ static const struct
 		"SYNOPSIS\n    bb help [COMMAND]\n"},
 };
 
+/* The overview or one command's page on stdout (exit 0), an unknown command on stderr (exit 2). */
 int
 help(const char *command, FILE *to)
 {
@@ -192,6 +193,7 @@ help(const char *command, FILE *to)
 	return EXIT_USAGE;
 }
 
+/* A usage error names the command and where to read about it; always exit 2. */
 int
 usage_error(const char *command, const char *fmt,...)
 {

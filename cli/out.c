@@ -6,6 +6,7 @@
 
 #include "bb.h"
 
+/* A JSON string literal: quotes, backslashes and control characters escaped (UTF-8 passes). */
 void
 json_str(FILE *f, const char *s)
 {

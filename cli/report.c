@@ -5,6 +5,7 @@
 #include "bb.h"
 #include "report.h"
 
+/* Copies a finding and counts it by level (errors decide the exit status). */
 void
 findings_add(Findings *fs, const char *file, int line, const char *rule, const char *level, const char *message)
 {
@@ -32,6 +33,7 @@ findings_add(Findings *fs, const char *file, int line, const char *rule, const c
 		fs->warnings++;
 }
 
+/* Frees every finding. */
 void
 findings_free(Findings *fs)
 {

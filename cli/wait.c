@@ -12,6 +12,7 @@
 #define DEFAULT_TIMEOUT 600.0	/* seconds */
 #define BAR 30
 
+/* Monotonic seconds: the timeout is not fooled by clock changes. */
 static double
 now_s(void)
 {
@@ -45,6 +46,7 @@ sleep_or_notify(PGconn *c, double seconds)
 	}
 }
 
+/* One line redrawn in place on a terminal: a bar of tasks done, and the issue rolling out. */
 static void
 draw_bar(long done, long total, const char *what)
 {
@@ -57,6 +59,8 @@ draw_bar(long done, long total, const char *what)
 	fflush(stderr);
 }
 
+/* Follows issues until each is done, failed, canceled or waiting for approval (settled), Ctrl-C
+ * or the timeout; prints the final state of each. */
 int
 follow_issues(PGconn *c, const Options *o, const long long *ids, const char *const *names, int n)
 {

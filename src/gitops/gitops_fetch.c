@@ -243,6 +243,7 @@ clean_text(const char *s, size_t len)
 	return t;
 }
 
+/* The next field of a record as catalog text (see clean_text); NULL when there is none. */
 static char *
 field_text(const BBWireRecord *rec, size_t *off)
 {
@@ -277,6 +278,8 @@ typedef struct Answer
 			   *commits_null;
 } Answer;
 
+/* An F record: one file of the answer, its content NULL (with the note) when the helper did
+ * not read it; a name that is not UTF-8 is listed with a note and never applied. */
 static void
 add_file(Answer *a, const BBWireRecord *rec)
 {
@@ -340,6 +343,8 @@ add_file(Answer *a, const BBWireRecord *rec)
 	a->n++;
 }
 
+/* Reads the helper's records; anything out of place marks the answer malformed (it is then
+ * recorded as a failed fetch, never half-applied). */
 static void
 parse_answer(const StringInfo out, Answer *a)
 {
@@ -382,6 +387,7 @@ parse_answer(const StringInfo out, Answer *a)
 		a->malformed = true;
 }
 
+/* A one-dimensional SQL array of n datums of a type, for bb._gitops_record's parameters. */
 static ArrayType *
 array_of(Datum *v, bool *nulls, int n, Oid type)
 {

@@ -34,6 +34,7 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
 
+/* Asks for the request slots before shared memory is sized (preload only). */
 static void
 gitops_shmem_request(void)
 {

@@ -151,6 +151,7 @@ record_ended(void)
 	}
 }
 
+/* A catalog value copied into a fetch's own context (it outlives the pass). */
 static char *
 copy_or_null(MemoryContext cxt, const char *s)
 {
@@ -180,7 +181,10 @@ gitops_tick(void)
 	nrequested = bb_gitops_take_requests(requested, BB_GITOPS_MAX_FETCHES - nbusy, busy, nbusy);
 
 	wx_begin("bytebase gitops: looking for due repositories");
-	if (!OidIsValid(get_extension_oid("bytebase", true)))
+	/* no extension, or one of a version without GitOps (before ALTER EXTENSION UPDATE): idle */
+	if (!OidIsValid(get_extension_oid("bytebase", true)) ||
+		(wx_exec("SELECT to_regprocedure('bb._gitops_due(bigint[])') IS NOT NULL", 0, NULL) == 1 &&
+		 strcmp(wx_get(0, 1), "t") != 0))
 	{
 		wx_commit();
 		for (int i = 0; i < nrequested; i++)
@@ -221,7 +225,13 @@ gitops_tick(void)
 		f->job.last_commit = copy_or_null(f->cxt, wx_get(r, 5));
 		f->job.workdir = dir ? MemoryContextStrdup(f->cxt, psprintf("%s/%s", dir, wx_get(r, 6))) : NULL;
 		f->job.user = copy_or_null(f->cxt, wx_get(r, 7));
-		f->job.token = copy_or_null(f->cxt, wx_get(r, 8));
+		{
+			char	   *token = wx_get(r, 8);
+
+			f->job.token = copy_or_null(f->cxt, token);	/* wiped once written to the helper */
+			if (token)
+				explicit_bzero(token, strlen(token));
+		}
 		busy[nbusy++] = id;
 		if (dir == NULL)
 			error = dir_error;

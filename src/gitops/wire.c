@@ -27,6 +27,7 @@ bbw_next(const char *buf, size_t len, size_t *pos, BBWireRecord *rec)
 	return 1;
 }
 
+/* Fields end at a NUL byte; the last field of a record may hold any byte and is not split. */
 int
 bbw_field(const BBWireRecord *rec, size_t *off, const char **field, size_t *flen)
 {
@@ -61,6 +62,7 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The payload length is written first, so the reader never scans for an end. */
 int
 bbw_write(int fd, char tag, int nparts, const char *const *parts, const size_t *lens)
 {
@@ -93,6 +95,7 @@ bbw_write(int fd, char tag, int nparts, const char *const *parts, const size_t *
 	return 0;
 }
 
+/* A record of one string field (the common case: H, W, R, '.'). */
 int
 bbw_write_str(int fd, char tag, const char *s)
 {

@@ -408,6 +408,7 @@ done:
 	return result;
 }
 
+/* One fetch, in the order the worker reads the answer: H, then R/W, then the F records. */
 int
 run_fetch(const HelperJob *job)
 {

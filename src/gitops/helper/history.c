@@ -8,6 +8,7 @@
 #include "helper.h"
 
 
+/* FNV-1a: paths are short and the map small; no need for anything stronger. */
 static uint64_t
 hash_path(const char *s)
 {
@@ -61,6 +62,7 @@ map_add(AuthorMap *map, const char *path, const char *commit, const char *author
 	return 1;
 }
 
+/* The author found for a file, or NULL when it did not change in the commits searched. */
 const Author *
 author_of(const AuthorMap *map, const char *path)
 {
@@ -72,6 +74,7 @@ author_of(const AuthorMap *map, const char *path)
 	return NULL;
 }
 
+/* Frees the map and every entry (LeakSanitizer checks it in test/gitops). */
 void
 free_authors(AuthorMap *map)
 {
@@ -144,6 +147,7 @@ done:
 	return rc < 0 ? -1 : 0;
 }
 
+/* Newest commits first, so the first commit that touches a file is the one that last changed it. */
 int
 collect_authors(git_repository *repo, const git_oid *head, const git_oid *previous, const HelperJob *job,
 				AuthorMap *map)

@@ -24,6 +24,7 @@ out_record(char tag, int nparts, const char *const *parts, const size_t *lens)
 		out_failed = 1;
 }
 
+/* A record of one string field. */
 void
 out_str(char tag, const char *s)
 {
@@ -33,6 +34,8 @@ out_str(char tag, const char *s)
 	out_record(tag, 1, parts, &n);
 }
 
+/* The E record: what failed and why, libgit2's own message appended; one line, never a secret
+ * (libgit2's messages name URLs and paths, not credentials). */
 void
 out_error(const char *sqlstate, int git_rc, const char *fmt,...)
 {
@@ -144,6 +147,8 @@ parse_job(const char *buf, size_t len, char *arena, HelperJob *job)
 	return 0;
 }
 
+/* Reads the whole job before touching libgit2; answers '.' last, so the worker can tell a
+ * complete answer from a crash. */
 int
 main(int argc, char **argv)
 {
