@@ -24,14 +24,17 @@ COMMENT ON FUNCTION bb._gitops_workdir(bb.repository) IS 'Directory name of a re
 
 -- What the worker fetches now: enabled repositories whose poll is due and the requested ones,
 -- with the token of https repositories (this function is the extension owner's only).
+-- quick: a poll of a repository in good standing; the helper then skips the files when the
+-- branch has not moved (bb._gitops_record would not look at them).
 CREATE FUNCTION bb._gitops_due(requested bigint[])
 RETURNS TABLE(id bigint, url text, branch text, path text, last_commit text, workdir text,
-              username text, token text, requested boolean)
+              username text, token text, requested boolean, quick boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT r.id, r.url, r.branch, r.path, r.last_commit, bb._gitops_workdir(r),
          (SELECT o.option_value FROM pg_catalog.pg_options_to_table(um.umoptions) o WHERE o.option_name = 'user'),
          (SELECT o.option_value FROM pg_catalog.pg_options_to_table(um.umoptions) o WHERE o.option_name = 'password'),
-         r.id = ANY (requested)
+         r.id = ANY (requested),
+         NOT r.id = ANY (requested) AND r.last_error IS NULL AND r.last_commit IS NOT NULL
     FROM bb.repository r
     LEFT JOIN pg_catalog.pg_foreign_server s ON s.srvname = r.server_name
     LEFT JOIN pg_catalog.pg_user_mapping um ON um.umserver = s.oid AND um.umuser = 0
@@ -39,7 +42,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
    ORDER BY r.id = ANY (requested) DESC, r.next_fetch_at
 $$;
 COMMENT ON FUNCTION bb._gitops_due(bigint[]) IS
-  'Worker: repositories to fetch now (poll due, or requested by bb.sync_repository), with their working copy and token.';
+  'Worker: repositories to fetch now (poll due, or requested by bb.sync_repository), with their working copy and token, and whether the files can be skipped when the branch has not moved.';
 
 CREATE FUNCTION bb._gitops_next_due() RETURNS timestamptz
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -219,7 +222,7 @@ COMMENT ON FUNCTION bb._gitops_dispatch(bb.repository, bigint, jsonb) IS
 
 -- Records a successful fetch: the files at the branch head (parallel arrays; contents NULL with
 -- a note for files the helper did not read), then dispatches.  Returns the sync row's id, or
--- NULL when a poll found nothing new and nothing waits for a retry.
+-- NULL when a poll found nothing new.
 CREATE FUNCTION bb._gitops_record(repository bigint, trigger text, started_at timestamptz, head text,
                                   rewritten boolean, warning text, paths text[], contents bytea[], notes text[],
                                   blobs text[], sizes bigint[], commits text[], authors text[],
@@ -235,9 +238,10 @@ DECLARE
 BEGIN
   SELECT * INTO r FROM bb.repository x WHERE x.id = _gitops_record.repository FOR UPDATE;
   IF NOT FOUND THEN RETURN NULL; END IF;
-  IF trigger = 'poll' AND head IS NOT DISTINCT FROM r.last_commit AND r.last_error IS NULL AND NOT rewritten
-     AND NOT EXISTS (SELECT 1 FROM bb.repository_file f
-                      WHERE f.repository_id = r.id AND f.state = 'pending' AND f.why LIKE 'not dispatched:%') THEN
+  -- a poll that finds the same commit changes nothing (a file that could not be dispatched is
+  -- tried again at the next commit or bb.sync_repository, not every poll: each try is an audited
+  -- bb.apply)
+  IF trigger = 'poll' AND head IS NOT DISTINCT FROM r.last_commit AND r.last_error IS NULL AND NOT rewritten THEN
     UPDATE bb.repository x SET last_fetch_at = now(), failures = 0, next_fetch_at = now() + x.poll WHERE x.id = r.id;
     RETURN NULL;
   END IF;

@@ -45,7 +45,7 @@ job_records(StringInfo buf, const GitopsJob *job)
 		{'u', job->url}, {'b', job->branch}, {'p', job->path}, {'w', job->workdir},
 		{'c', job->last_commit}, {'U', job->user}, {'T', job->token},
 		{'m', psprintf("%d", bb_git_max_file_bytes)}, {'M', psprintf("%d", bb_git_max_fetch_bytes)},
-		{'.', NULL}
+		{'q', job->quick ? "1" : NULL}, {'.', NULL}
 	};
 
 	for (int i = 0; i < lengthof(f); i++)

@@ -17,6 +17,7 @@ typedef struct GitopsJob
 {
 	int64		repository_id;
 	bool		requested;		/* bb.sync_repository waits for it */
+	bool		quick;			/* a poll: no files needed when the branch has not moved */
 	char	   *url;
 	char	   *branch;
 	char	   *path;

@@ -198,7 +198,7 @@ gitops_tick(void)
 		appendStringInfo(&ids, "%s" INT64_FORMAT, i ? "," : "", requested[i]);
 	appendStringInfoChar(&ids, '}');
 	arg[0] = ids.data;
-	n = wx_exec("SELECT id, url, branch, path, last_commit, workdir, username, token, requested "
+	n = wx_exec("SELECT id, url, branch, path, last_commit, workdir, username, token, requested, quick "
 				"FROM bb._gitops_due($1::bigint[])", 1, arg);
 	for (uint64 r = 0; r < n && nbusy < BB_GITOPS_MAX_FETCHES; r++)
 	{
@@ -219,6 +219,7 @@ gitops_tick(void)
 		f->cxt = AllocSetContextCreate(TopMemoryContext, "bytebase gitops fetch", ALLOCSET_DEFAULT_SIZES);
 		f->job.repository_id = id;
 		f->job.requested = strcmp(wx_get(r, 9), "t") == 0;
+		f->job.quick = strcmp(wx_get(r, 10), "t") == 0;
 		f->job.url = copy_or_null(f->cxt, wx_get(r, 2));
 		f->job.branch = copy_or_null(f->cxt, wx_get(r, 3));
 		f->job.path = copy_or_null(f->cxt, wx_get(r, 4));

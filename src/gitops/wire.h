@@ -7,7 +7,8 @@
  *
  * worker -> helper (stdin):  u url, b branch, p path ('' = root), w working copy, c previous
  *                            commit, U user, T token, m max file bytes, M max total bytes,
- *                            h history cap (commits), '.' end
+ *                            h history cap (commits), q "1": only the head when it is the
+ *                            previous commit (a poll), '.' end
  * helper -> worker (stdout): H head commit, R previous commit that is no longer in the branch's
  *                            history, W warning, F file (path, blob, size, note, commit,
  *                            author, epoch, content; note says why a file has no content;

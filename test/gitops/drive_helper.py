@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 TAGS = {'url': 'u', 'branch': 'b', 'path': 'p', 'workdir': 'w', 'previous': 'c', 'user': 'U',
-        'token': 'T', 'max_file': 'm', 'max_total': 'M', 'history': 'h'}
+        'token': 'T', 'max_file': 'm', 'max_total': 'M', 'history': 'h', 'quick': 'q'}
 
 
 def record(tag, value):

@@ -426,6 +426,11 @@ run_fetch(const HelperJob *job)
 		goto done;
 	git_oid_tostr(hex, sizeof(hex), &head);
 	out_str('H', hex);
+	if (job->quick && job->previous && strcmp(job->previous, hex) == 0)
+	{
+		result = 0;				/* a poll, nothing new: the worker needs the head only */
+		goto done;
+	}
 	check_history(job, repo, &head, &prev, &ancestor);
 	if (collect_authors(repo, &head, ancestor ? &prev : NULL, job, &authors) < 0)
 		goto done;

@@ -24,6 +24,7 @@ typedef struct HelperJob
 	uint64_t	max_file;		/* larger files are listed without content */
 	uint64_t	max_total;		/* all contents together */
 	int			history;		/* commits searched for the author of each file */
+	int			quick;			/* the branch has not moved: the head only, no files */
 } HelperJob;
 
 /* output (main.c): one record each; a failed write (worker gone) ends the process */

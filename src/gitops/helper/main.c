@@ -138,6 +138,7 @@ parse_job(const char *buf, size_t len, char *arena, HelperJob *job)
 			case 'm': job->max_file = strtoull(s, NULL, 10); break;
 			case 'M': job->max_total = strtoull(s, NULL, 10); break;
 			case 'h': job->history = atoi(s); break;
+			case 'q': job->quick = *s == '1'; break;
 			case '.': ended = 1; break;
 			default: return -1;
 		}
