@@ -9,9 +9,9 @@
 #include <libpq-fe.h>
 
 #ifndef BB_VERSION
-#define BB_VERSION "0.2"
+#define BB_VERSION "0.3"
 #endif
-#define BB_API_NEEDED "0.2"		/* the oldest extension version whose SQL API bb uses */
+#define BB_API_NEEDED "0.3"		/* the oldest extension version whose SQL API bb uses */
 
 /* exit statuses (bb --help, EXIT STATUS) */
 #define EXIT_OK 0

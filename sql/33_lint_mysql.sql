@@ -78,7 +78,9 @@ SELECT * FROM bb.lint('/* unterminated', engine => 'mysql');
 SELECT * FROM bb.lint('', engine => 'mysql');
 SELECT * FROM bb.lint('-- only a comment', engine => 'mysql');
 SELECT line, rule FROM bb.lint('SELECT ' || repeat('(', 100000) || '1' || repeat(')', 100000), engine => 'mysql');
-SELECT count(*) AS findings, max(line) AS last_line
+-- 50,000 findings: bytebase.max_findings (1000) are shown, one more counts the rest
+SELECT count(*) AS findings, max(line) AS last_line,
+       min(message) FILTER (WHERE rule = 'review.findings-truncated') AS summary
   FROM bb.lint(repeat(E'UPDATE t SET a = 1;\n', 50000), engine => 'mysql');
 SELECT count(*) >= 0 AS survived FROM bb.lint(E'\x01\x02\x7f SELECT * FROM \x03', engine => 'mysql');
 SELECT * FROM bb.lint('SELECT 1', engine => 'oracle');

@@ -138,6 +138,30 @@ SELECT f->>'rule' AS rule, f->>'level' AS level FROM bb.pending_approvals, jsonb
  WHERE issue = :review_me ORDER BY 1;
 RESET SESSION AUTHORIZATION;
 
+-- 7. "-- bb:ignore" of an error finding: honoured where the environment allows suppressions
+--    (dev), refused in a protected environment (prod): it still blocks, and shows as refused
+BEGIN;
+SET SESSION AUTHORIZATION regress_bb_alice;
+SELECT bb.apply('shop', E'-- bb:ignore table.require-pk\nCREATE TABLE nopk (a int);', targets => '{pg-dev/shop}') AS sup_dev \gset
+SELECT status, blocked_by FROM bb.tasks WHERE issue = :sup_dev;
+SELECT rule, level, suppression FROM bb.plan_checks WHERE issue = :sup_dev AND rule = 'table.require-pk';
+SELECT bb.apply('shop', E'-- bb:ignore table.require-pk\nCREATE TABLE nopk (a int);', targets => '{pg-prod/shop}') AS sup_prod \gset
+SELECT status, blocked_by FROM bb.tasks WHERE issue = :sup_prod;
+SELECT rule, level, suppression FROM bb.plan_checks WHERE issue = :sup_prod AND rule = 'table.require-pk';
+SELECT pg_temp.try($$SELECT bb.set_review_option('prod', 'allow_suppressions', true)$$);
+RESET SESSION AUTHORIZATION;
+-- an admin may allow them in prod; a recheck then honours it, and the approver sees the suppression
+SELECT bb.set_review_option('prod', 'allow_suppressions', true);
+SET SESSION AUTHORIZATION regress_bb_alice;
+SELECT bb.recheck(:sup_prod);
+SELECT status, blocked_by FROM bb.tasks WHERE issue = :sup_prod;
+SET SESSION AUTHORIZATION regress_bb_carol;
+SELECT f->>'rule' AS rule, f->>'level' AS level, f->>'suppression' AS suppression
+  FROM bb.pending_approvals, jsonb_array_elements(findings) f
+ WHERE issue = :sup_prod AND f->>'rule' = 'table.require-pk';
+RESET SESSION AUTHORIZATION;
+ROLLBACK;
+
 SELECT bb.cancel(id) FROM bb.issue WHERE status IN ('open', 'failed') ORDER BY id;
 DROP SCHEMA regress_evil CASCADE;
 \i sql/rollout_teardown.inc

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "bytebase.h"
 #include "gitops.h"
+#include "review/lint.h"
 
 PG_MODULE_MAGIC;
 
@@ -54,6 +55,7 @@ _PG_init(void)
 							"A larger result fails when the cap is reached; nothing past it is buffered.",
 							&bb_max_result_bytes, 256 * 1024 * 1024, 1024, INT_MAX,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	bb_review_define_settings();
 	bb_gitops_init();			/* GitOps settings; its worker when preloaded */
 	MarkGUCPrefixReserved("bytebase");
 

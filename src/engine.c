@@ -1,6 +1,8 @@
 /* engine.c — the table of engines (see engine.h) and the SRF that shows it to SQL */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -63,10 +65,15 @@ bb_engine_by_name(const char *name)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("engine must not be NULL")));
 	def = bb_engine_lookup(name);
 	if (def == NULL)
+	{
+		int			len = strlen(name);
+		int			clip = pg_mbcliplen(name, len, 100);	/* a huge name is not echoed */
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown engine \"%s\"", name),
+				 errmsg("unknown engine \"%.*s%s\"", clip, name, clip < len ? "..." : ""),
 				 errhint("Engines: %s.", engine_list())));
+	}
 	return def;
 }
 

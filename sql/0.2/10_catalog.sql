@@ -45,9 +45,10 @@ CREATE TABLE bb.project (
   name        text NOT NULL UNIQUE,
   title       text,
   created_by  name NOT NULL DEFAULT bb._caller(),
-  created_at  timestamptz NOT NULL DEFAULT now()
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  deployment  jsonb CHECK (deployment IS NULL OR jsonb_typeof(deployment) = 'array')  -- waves (bb.set_deployment)
 );
-COMMENT ON TABLE bb.project IS 'Projects group databases that change together.';
+COMMENT ON TABLE bb.project IS 'Projects group databases that change together; deployment orders a stage''s databases into waves.';
 
 CREATE TABLE bb.project_member (
   project_id  bigint NOT NULL REFERENCES bb.project ON DELETE CASCADE,
@@ -135,6 +136,7 @@ CREATE TABLE bb.issue (
   statement_hash  text NOT NULL REFERENCES bb.statement,
   status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'failed', 'canceled')),
   out_of_order    boolean NOT NULL DEFAULT false,
+  deployment      jsonb,                   -- the project's waves when the issue was planned
   created_by      name NOT NULL DEFAULT bb._caller(),
   created_at      timestamptz NOT NULL DEFAULT now(),
   updated_at      timestamptz NOT NULL DEFAULT now()
@@ -167,6 +169,7 @@ CREATE TABLE bb.task (
   error         text,
   skip_reason   text,
   resume_from   int NOT NULL DEFAULT 0 CHECK (resume_from >= 0),  -- statements done by earlier attempts
+  wave          int NOT NULL DEFAULT 1 CHECK (wave >= 1),          -- position of its wave in the stage
   UNIQUE (issue_id, database_id)
 );
 COMMENT ON TABLE bb.task IS 'The change applied to one database; state changes only through bb._task_* functions; claimed with FOR NO KEY UPDATE SKIP LOCKED.';
@@ -176,6 +179,23 @@ CREATE INDEX task_unfinished ON bb.task (stage_id, status) WHERE status NOT IN (
 -- one change at a time per database, in issue order: the earlier unfinished task of a database
 CREATE INDEX task_database_queue ON bb.task (database_id, issue_id)
   WHERE status IN ('pending_approval', 'pending', 'running', 'failed');
+-- the active wave of a stage (lowest with work left), its running tasks, its failures
+CREATE INDEX task_wave_open ON bb.task (stage_id, wave) WHERE status IN ('pending_approval', 'pending', 'running');
+CREATE INDEX task_wave_failed ON bb.task (stage_id, wave) WHERE status = 'failed';
+
+-- The waves of a stage, frozen when the issue is planned (from the project's deployment).
+CREATE TABLE bb.stage_wave (
+  stage_id        bigint NOT NULL REFERENCES bb.stage ON DELETE CASCADE,
+  wave            int NOT NULL CHECK (wave >= 1),
+  name            text NOT NULL,
+  parallel        int CHECK (parallel IS NULL OR parallel >= 1),   -- NULL: bytebase.max_workers
+  on_error        text NOT NULL CHECK (on_error IN ('stop', 'continue', 'threshold')),
+  stop_after_failed_percent numeric CHECK (stop_after_failed_percent BETWEEN 0 AND 100),
+  size            int NOT NULL CHECK (size >= 0),
+  PRIMARY KEY (stage_id, wave)
+);
+COMMENT ON TABLE bb.stage_wave IS
+  'Waves of a stage: a wave starts when the one before is finished, runs at most parallel tasks at once; on_error stop (a failure stops the issue), continue, or threshold (stops past stop_after_failed_percent of its size).';
 
 CREATE TABLE bb.task_run (
   id              bigserial PRIMARY KEY,
@@ -300,92 +320,6 @@ COMMENT ON TABLE bb.audit_entry IS
 CREATE INDEX audit_entry_at ON bb.audit_entry (at);
 
 ---------------------------------------------------------------------------
--- GitOps: watched repositories, their migration files, what was dispatched, each sync
--- (sql/0.2/90_gitops.sql; the gitops worker fetches with libgit2 in a helper process)
----------------------------------------------------------------------------
-
-CREATE TABLE bb.repository (
-  id                  bigserial PRIMARY KEY,
-  project_id          bigint NOT NULL REFERENCES bb.project,
-  name                text NOT NULL UNIQUE,
-  url                 text NOT NULL,
-  branch              text NOT NULL,
-  path                text NOT NULL,            -- folder of the migration files, '' = the root
-  poll                interval NOT NULL CHECK (poll >= interval '1 second'),
-  targets             text[],                   -- bb.apply targets; NULL = every database of the project
-  allow_out_of_order  boolean NOT NULL DEFAULT false,
-  block_on_error      boolean NOT NULL DEFAULT true,
-  enabled             boolean NOT NULL DEFAULT true,
-  server_name         name UNIQUE,              -- foreign server whose user mapping holds the token
-  last_commit         text,
-  last_fetch_at       timestamptz,
-  last_error          text,
-  last_warning        text,
-  failures            int NOT NULL DEFAULT 0,   -- fetches failed in a row (back-off)
-  next_fetch_at       timestamptz NOT NULL DEFAULT now(),
-  created_by          name NOT NULL DEFAULT bb._caller(),
-  created_at          timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE bb.repository IS
-  'Git repositories whose migration files become issues (GitOps); the issues'' creator is created_by. A token for https lives in the user mapping of server_name, never here.';
-
-CREATE TABLE bb.repository_sync (
-  id             bigserial PRIMARY KEY,
-  repository_id  bigint NOT NULL REFERENCES bb.repository ON DELETE CASCADE,
-  trigger        text NOT NULL CHECK (trigger IN ('poll', 'request')),
-  started_at     timestamptz NOT NULL,
-  finished_at    timestamptz NOT NULL,
-  commit_before  text,
-  commit_after   text,
-  rewritten      boolean NOT NULL DEFAULT false,
-  files          int,
-  issues         bigint[] NOT NULL DEFAULT '{}',
-  error          text,
-  error_code     text CHECK (error_code ~ '^[0-9A-Z]{5}$'),
-  warning        text
-);
-COMMENT ON TABLE bb.repository_sync IS
-  'Fetches of a repository that changed something, failed, warned or were requested: the commits before and after, the issues created, the error.';
-CREATE INDEX repository_sync_repository ON bb.repository_sync (repository_id, id);
-
-CREATE TABLE bb.repository_file (
-  id             bigserial PRIMARY KEY,
-  repository_id  bigint NOT NULL REFERENCES bb.repository ON DELETE CASCADE,
-  path           text NOT NULL,                 -- relative to the repository's path
-  kind           text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'other')),
-  version        text,
-  blob           text,                          -- git blob id of the content seen last
-  checksum       text,                          -- sha256 (hex) of the content as applied; NULL when unusable
-  size           bigint,
-  state          text NOT NULL CHECK (state IN ('pending', 'dispatched', 'modified-after-apply', 'out-of-order', 'ignored', 'deleted')),
-  why            text,
-  commit         text,                          -- the commit that last changed it (or first showed it)
-  author         text,
-  committed_at   timestamptz,
-  seen_at        timestamptz NOT NULL DEFAULT now(),
-  deleted_at     timestamptz,
-  UNIQUE (repository_id, path)
-);
-COMMENT ON TABLE bb.repository_file IS
-  'Files of a watched repository under its path and what the watcher decided for each (see bb.repository_files).';
-
-CREATE TABLE bb.repository_dispatch (
-  id             bigserial PRIMARY KEY,
-  file_id        bigint NOT NULL REFERENCES bb.repository_file ON DELETE CASCADE,
-  sync_id        bigint REFERENCES bb.repository_sync ON DELETE SET NULL,
-  issue_id       bigint REFERENCES bb.issue ON DELETE SET NULL,
-  version        text,
-  checksum       text NOT NULL,
-  commit         text,
-  author         text,
-  dispatched_at  timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE bb.repository_dispatch IS
-  'Each issue the watcher created from a file: the content''s checksum, the commit and its author (a repeatable file gets one per content).';
-CREATE INDEX repository_dispatch_file ON bb.repository_dispatch (file_id, id);
-CREATE INDEX repository_dispatch_issue ON bb.repository_dispatch (issue_id);
-
----------------------------------------------------------------------------
 -- pg_dump keeps the user data of the catalog (the engine table is the extension's own)
 ---------------------------------------------------------------------------
 
@@ -408,6 +342,7 @@ SELECT pg_catalog.pg_extension_config_dump('bb.issue_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.stage', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.stage_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.stage_wave', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task_run', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task_run_id_seq', '');
@@ -422,13 +357,5 @@ SELECT pg_catalog.pg_extension_config_dump('bb.plan_check_finding', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.plan_check_finding_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.audit_entry', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.audit_entry_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_sync', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_sync_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_file', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_file_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_dispatch', '');
-SELECT pg_catalog.pg_extension_config_dump('bb.repository_dispatch_id_seq', '');
 
 INSERT INTO bb.engine SELECT * FROM bb._engines();

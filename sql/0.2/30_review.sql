@@ -113,20 +113,41 @@ RETURNS TABLE(line int, rule text, level text, message text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM bb._require('bytebase_developer', 'bytebase_admin', 'bytebase_approver');
-  RETURN QUERY SELECT * FROM bb._lint(statement, engine, environment);
+  -- a suppression the environment does not allow leaves its finding in place, saying so
+  RETURN QUERY
+    SELECT r.line, r.rule, r.level,
+           CASE WHEN r.suppression = 'refused'
+                THEN r.message || format(' (bb:ignore refused: environment "%s" does not allow suppressions)', environment)
+                ELSE r.message END
+      FROM bb._review(statement, engine, environment) r
+     WHERE r.suppression IS DISTINCT FROM 'honoured';
 END $$;
 COMMENT ON FUNCTION bb.lint(text, text, text) IS
   'SQL review of a script: findings (line, rule, level, message) ordered by line; with an environment its policy applies, else the basic template.';
 
--- The review as the plan checks use it: every finding, with "-- bb:ignore" suppressions
--- marked instead of dropped (the environment's policy decides whether they are honoured).
+-- Every finding, those a "-- bb:ignore" comment covers marked suppressed (C).
+CREATE FUNCTION bb._lint_all(statement text, engine text, environment text)
+RETURNS TABLE(line int, rule text, level text, message text, suppressed boolean)
+LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'bb_lint_all';
+COMMENT ON FUNCTION bb._lint_all(text, text, text) IS
+  'C side of bb._review: every finding of the review, the suppressed ones marked.';
+
+-- The review as the plan checks and bb.lint use it: a suppression is honoured where the
+-- environment allows suppressions (allow_suppressions; the basic template allows them), else
+-- refused and its finding counts.
 CREATE FUNCTION bb._review(statement text, engine text, environment text)
 RETURNS TABLE(line int, rule text, level text, message text, suppression text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT l.line, l.rule, l.level, l.message, NULL::text FROM bb._lint(statement, engine, environment) l
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  SELECT l.line, l.rule, l.level, l.message,
+         CASE WHEN l.suppressed THEN
+           CASE WHEN coalesce((SELECT bb._review_option(e.id, 'allow_suppressions')
+                                 FROM bb.environment e WHERE e.name = _review.environment), true)
+                THEN 'honoured' ELSE 'refused' END
+         END
+    FROM bb._lint_all(statement, engine, environment) l
 $$;
 COMMENT ON FUNCTION bb._review(text, text, text) IS
-  'Plan checks'' review of a script under an environment''s policy: findings with their suppression (honoured / refused).';
+  'The review of a script under an environment''s policy: every finding with its suppression (honoured where the environment allows suppressions, else refused).';
 
 CREATE FUNCTION bb._split(statement text, engine text)
 RETURNS TABLE(line int, col int, sql text, error text)
@@ -144,7 +165,7 @@ COMMENT ON FUNCTION bb.split_statements(text, text) IS
   'The statements of a script as the review splits them: 1-based line and column (bytes) of each first token, its text (sql) without the terminator, and the splitter error (unterminated quote/comment, bad DELIMITER) if any.';
 
 REVOKE ALL ON FUNCTION bb._review_validate(text, text, jsonb), bb._lint(text, text, text),
-                       bb._review(text, text, text),
+                       bb._review(text, text, text), bb._lint_all(text, text, text),
                        bb._split(text, text) FROM PUBLIC;
 
 -- NULL when the splitter is certain how the engine cuts the script into statements; else the

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "token.h"
+#include "checker.h"
 
 #define CH_BIT BB_ENGINE_BIT(BB_DIALECT_CLICKHOUSE)
 #define OFF BB_LEVEL_OFF
@@ -140,7 +140,7 @@ check_name(chk *c, const char *rule, const char *what, int i)
 	name = bb_tok_text(c->a, &c->t[i], 0);
 	if (name == NULL)
 		return;
-	rc = bb_naming_check(pl, name, NULL, &pattern);
+	rc = bb_review_naming(c->ctx, rule, pl, name, NULL, c->t[i].line, c->t[i].column, &pattern);
 	if (rc == 1)
 		c->ctx->emit(c->ctx, rule, c->t[i].line, c->t[i].column, "%s \"%s\" does not match %s",
 					 what, name, pattern ? pattern : pl->format);
@@ -233,7 +233,7 @@ check_create_table(chk *c, int i)
 		int			close = bb_tok_skip_parens(c->t, c->n, i);
 		int			j = i + 1;
 
-		while (j < close - 1)
+		while (j < close - 1 && !bb_review_interrupted(c->ctx))
 		{
 			int			e = element_end(c, j, close - 1);
 
@@ -346,7 +346,7 @@ check_alter_table(chk *c, int i)
 		return;
 	if (kw(c, i, "ON") && kw(c, i + 1, "CLUSTER"))
 		i += 3;
-	while (i < c->n)
+	while (i < c->n && !bb_review_interrupted(c->ctx))
 	{
 		int			start = i;
 		int			end;
@@ -442,10 +442,12 @@ check_queries(chk *c, int is_select)
 						 "LIKE '%s' starts with a wildcard", l->pattern ? l->pattern : "");
 }
 
-/* One statement's tokens. */
+/* One statement's tokens (bb_token_stmt_fn). */
 static void
-check_statement(chk *c)
+check_statement(bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, int n)
 {
+	chk			cc = {ctx, a, t, n};
+	chk		   *c = &cc;
 	int			i = 0,
 				last;
 
@@ -479,7 +481,8 @@ check_statement(chk *c)
 		{
 			char	   *name = bb_tok_text(c->a, &c->t[last], 0);
 
-			if (name && bb_naming_check(pl, name, NULL, NULL) > 0)
+			if (name && bb_review_naming(c->ctx, "table.drop-naming-convention", pl, name, NULL,
+										 c->t[last].line, c->t[last].column, NULL) > 0)
 				c->ctx->emit(c->ctx, "table.drop-naming-convention", c->t[last].line, c->t[last].column,
 							 "dropped table \"%s\" does not match %s; rename it first", name,
 							 pl->format ? pl->format : "");
@@ -487,7 +490,7 @@ check_statement(chk *c)
 	}
 	else if (kw(c, 0, "RENAME") && kw(c, 1, "TABLE"))
 	{
-		for (i = 2; i < c->n; i++)
+		for (i = 2; i < c->n && !bb_review_interrupted(c->ctx); i++)
 			if (kw(c, i, "TO"))
 			{
 				bb_tok_qualified_name(c->t, c->n, i + 1, &last);
@@ -525,45 +528,9 @@ check_statement(chk *c)
 		check_queries(c, 1);
 }
 
-/* Checks one ClickHouse script (see review.h). */
+/* Checks one ClickHouse script (see review.h): the shared statement loop. */
 void
 bb_review_clickhouse(bb_review_ctx *ctx, const char *script, size_t len)
 {
-	bb_stmt_span *spans = NULL;
-	bb_cursor	cur;
-	bb_tokens	toks = {0};
-	int			n,
-				i;
-
-	if (ctx == NULL || ctx->emit == NULL || (script == NULL && len > 0))
-		return;
-	if (script == NULL)
-		script = "";
-	n = bb_split(BB_DIALECT_CLICKHOUSE, script, len, &spans);
-	bb_cursor_init(&cur, script, len);
-	for (i = 0; i < n; i++)
-	{
-		bb_arena	a = {0};
-		chk			c;
-
-		if (spans[i].error != BB_SPLIT_OK)
-		{
-			if (ctx->rule && ctx->rule(ctx, BB_RULE_SYNTAX_ERROR))
-				ctx->emit(ctx, BB_RULE_SYNTAX_ERROR, spans[i].line, spans[i].column, "%s",
-						  bb_split_error_message(spans[i].error));
-			continue;
-		}
-		toks.n = 0;
-		if (bb_tokenize(BB_DIALECT_CLICKHOUSE, &cur, spans[i].start, spans[i].end, &toks) < 0)
-			continue;
-		c.ctx = ctx;
-		c.a = &a;
-		c.t = toks.v;
-		c.n = toks.n;
-		if (c.n > 0)
-			check_statement(&c);
-		bb_arena_free(&a);
-	}
-	bb_tokens_free(&toks);
-	free(spans);
+	bb_review_token_script(ctx, BB_DIALECT_CLICKHOUSE, script, len, check_statement, NULL);
 }

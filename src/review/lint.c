@@ -1,7 +1,8 @@
 /*
  * lint.c — backend glue of SQL review: effective policy (template defaults +
- * an environment's rows), the bb_review_ctx callbacks, dispatch per engine,
- * suppression comments, and the bb._lint() SQL function.
+ * an environment's rows), the bb_review_ctx callbacks (findings capped at
+ * bytebase.max_findings, names clipped, interrupts polled), dispatch per
+ * engine, and the bb._lint() / bb._split() SQL functions.
  */
 #include "postgres.h"
 
@@ -12,11 +13,13 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "review/checker.h"
 #include "review/lint.h"
 
 PG_FUNCTION_INFO_V1(bb_lint);
@@ -31,21 +34,32 @@ typedef struct effective_rule
 	bb_payload	payload;
 } effective_rule;
 
+typedef struct seq_finding
+{
+	bb_finding	f;
+	int			seq;			/* emission order */
+} seq_finding;
+
 /* One run's state behind bb_review_ctx.arg. */
 typedef struct lint_run
 {
 	MemoryContext cxt;			/* findings and policy live here */
 	HTAB	   *rules;
-	List	   *findings;		/* bb_finding * (unsorted) */
+	bb_suppressions *sups;		/* "-- bb:ignore" comments, NULL when none */
+	seq_finding **findings;		/* kept findings (unsorted) */
+	int			nfindings;
+	int			capfindings;
+	int			cap;			/* bytebase.max_findings for this run */
 	int			seq;
+	int64		over;			/* findings past the cap: counted only */
+	int			over_line;		/* the first of them */
+	bb_level	over_level;		/* the worst of them */
+	bool		reporting_unused;	/* unused suppressions are not suppressible */
+	bool		keep_suppressed;	/* suppressed findings are kept, marked, not dropped */
+	int			nsuppressed;	/* of them kept (capped apart: they never crowd out others) */
+	bool		interrupted;	/* the checker saw a pending interrupt */
+	bool		oom;			/* a finding could not be kept */
 } lint_run;
-
-typedef struct seq_finding
-{
-	bb_finding	f;
-	int			seq;
-	bool		dropped;		/* covered by a suppression comment */
-} seq_finding;
 
 /* ---- policy ------------------------------------------------------------ */
 
@@ -124,9 +138,14 @@ load_policy(lint_run *run, bb_dialect dialect, const char *environment)
 								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read bb.environment");
 		if (SPI_processed == 0)
+		{
+			char		clipped[BB_CLIP_NAME + 4];
+
 			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-							errmsg("environment \"%s\" does not exist", environment),
+							errmsg("environment \"%s\" does not exist",
+								   bb_clip(environment, BB_CLIP_NAME, clipped, sizeof(clipped))),
 							errhint("See SELECT name FROM bb.environments; create one with bb.create_environment().")));
+		}
 		env_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		strict = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
@@ -179,6 +198,26 @@ load_policy(lint_run *run, bb_dialect dialect, const char *environment)
 	}
 }
 
+/* ---- settings ---------------------------------------------------------- */
+
+int			bb_review_max_findings = 1000;
+
+/* Defines bytebase.max_findings and bytebase.review_max_statement_size (from _PG_init). */
+void
+bb_review_define_settings(void)
+{
+	DefineCustomIntVariable("bytebase.max_findings",
+							"Most findings one SQL review returns; one more finding counts the rest.",
+							"Bounds the memory and the output of a review of a huge script.",
+							&bb_review_max_findings, 1000, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("bytebase.review_max_statement_size",
+							"Longest statement SQL review parses; a longer one gets a review.check-failed finding.",
+							"A parse takes tens of bytes of memory per byte of statement.",
+							&bb_review_max_statement_size, 4 * 1024 * 1024, 1024, (int) MaxAllocSize,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+}
+
 /* ---- bb_review_ctx callbacks ----------------------------------------- */
 
 /* bb_review_ctx.rule: the payload of an enabled rule, NULL when off or unknown. */
@@ -194,6 +233,22 @@ ctx_rule(bb_review_ctx *ctx, const char *rule_id)
 	if (e == NULL || e->level == BB_LEVEL_OFF)
 		return NULL;
 	return &e->payload;
+}
+
+/* bb_review_ctx.interrupted: a query cancel, statement timeout or shutdown is
+ * pending.  Only reads flags: the checker frees its memory and returns, then
+ * the glue lets CHECK_FOR_INTERRUPTS raise the error. */
+static int
+ctx_interrupted(bb_review_ctx *ctx)
+{
+	lint_run   *run = ctx->arg;
+
+	if (InterruptPending && (QueryCancelPending || ProcDiePending))
+	{
+		run->interrupted = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* Replaces bytes that are not valid in the database encoding by '?'. */
@@ -217,260 +272,161 @@ make_valid(char *s)
 	}
 }
 
-static void ctx_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column,
-					 const char *fmt,...) pg_attribute_printf(5, 6);
-
-/* Collects a finding (in the run's context) at its rule's effective level. */
-static void
-ctx_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column, const char *fmt,...)
+/* The review's own outcomes: no policy or comment turns them off (fail closed). */
+static bool
+unconditional(const char *rule_id)
 {
-	lint_run   *run = ctx->arg;
-	MemoryContext old;
-	effective_rule *e = NULL;
-	seq_finding *sf;
-	size_t		len = 128;
-	char	   *msg;
-	va_list		ap;
+	return strcmp(rule_id, BB_RULE_CHECK_FAILED) == 0 || strcmp(rule_id, BB_RULE_FINDINGS_TRUNCATED) == 0;
+}
 
-	if (rule_id == NULL)
+/* Keeps one finding in the run's context; never throws (plain-C checkers
+ * call this with malloc'd memory live): out of memory sets run->oom. */
+static void
+keep_finding(lint_run *run, const char *rule_id, const effective_rule *e, bb_level level,
+			 int line, int column, const char *msg, bool suppressed)
+{
+	size_t		mlen = strlen(msg);
+	size_t		rlen = e ? 0 : strnlen(rule_id, RULE_ID_LEN - 1);
+	seq_finding *sf;
+	char	   *text;
+
+	if (run->nfindings == run->capfindings)
+	{
+		int			ncap = Min(Max(run->capfindings * 2, 64), 2 * run->cap + 1);
+		seq_finding **n = MemoryContextAllocExtended(run->cxt, sizeof(seq_finding *) * ncap,
+													 MCXT_ALLOC_NO_OOM);
+
+		if (n == NULL)
+		{
+			run->oom = true;
+			return;
+		}
+		if (run->findings)
+		{
+			memcpy(n, run->findings, sizeof(seq_finding *) * run->nfindings);
+			pfree(run->findings);
+		}
+		run->findings = n;
+		run->capfindings = ncap;
+	}
+	sf = MemoryContextAllocExtended(run->cxt, sizeof(seq_finding) + mlen + 1 + (e ? 0 : rlen + 1),
+									MCXT_ALLOC_NO_OOM);
+	if (sf == NULL)
+	{
+		run->oom = true;
+		return;
+	}
+	text = (char *) (sf + 1);
+	memcpy(text, msg, mlen + 1);
+	make_valid(text);
+	sf->f.message = text;
+	if (e)
+		sf->f.rule = e->id;
+	else
+	{
+		char	   *r = text + mlen + 1;
+
+		memcpy(r, rule_id, rlen);
+		r[rlen] = '\0';
+		make_valid(r);
+		sf->f.rule = r;
+	}
+	sf->f.line = line;
+	sf->f.column = column;
+	sf->f.level = bb_level_name(level);
+	sf->f.suppressed = suppressed;
+	sf->seq = run->seq++;
+	run->findings[run->nfindings++] = sf;
+}
+
+/* The common path of every finding: policy level, suppression comments, the
+ * cap (past it only counted), clipped formatting.  Never throws. */
+static void
+emit_finding(lint_run *run, const char *rule_id, int line, int column, const char *fmt, va_list ap)
+{
+	effective_rule *e = NULL;
+	bb_level	level = BB_LEVEL_WARNING;
+	bool		suppressed = false;
+	char		msg[4096];
+
+	if (rule_id == NULL || fmt == NULL)
 		return;
 	if (strlen(rule_id) < RULE_ID_LEN)
 		e = hash_search(run->rules, rule_id, HASH_FIND, NULL);
-	if (e != NULL && e->level == BB_LEVEL_OFF)
-		return;
-	old = MemoryContextSwitchTo(run->cxt);
-	for (;;)
+	if (unconditional(rule_id))
+		level = BB_LEVEL_ERROR;
+	else
 	{
-		size_t		need;
-
-		msg = palloc(len);
-		va_start(ap, fmt);
-		need = pvsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-		if (need < len)			/* pvsnprintf returns the length when it fits */
-			break;
-		pfree(msg);
-		len = need;
-	}
-	make_valid(msg);
-	sf = palloc(sizeof(seq_finding));
-	sf->f.line = line;
-	sf->f.column = column;
-	sf->f.rule = pstrdup(rule_id);
-	make_valid((char *) sf->f.rule);
-	sf->f.level = bb_level_name(e ? e->level : BB_LEVEL_WARNING);
-	sf->f.message = msg;
-	sf->seq = run->seq++;
-	sf->dropped = false;
-	run->findings = lappend(run->findings, sf);
-	MemoryContextSwitchTo(old);
-}
-
-/* ---- suppression comments -------------------------------------------- */
-
-typedef struct suppression
-{
-	size_t		offset;			/* of the comment */
-	int			line;
-	List	   *rules;			/* char * */
-	List	   *used;			/* parallel: bool as int */
-} suppression;
-
-typedef struct comment_scan
-{
-	const char *script;
-	List	   *found;			/* suppression * */
-} comment_scan;
-
-/* Collects "bb:ignore id, id" from a comment the splitter skipped. */
-static void
-on_comment(void *arg, size_t start, size_t end)
-{
-	comment_scan *cs = arg;
-	const char *s = cs->script + start;
-	size_t		n = end - start;
-	size_t		i = 0;
-	suppression *sup;
-
-	while (i < n && (s[i] == '-' || s[i] == '#' || s[i] == '/' || s[i] == '*' || s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (n - i < 9 || strncmp(s + i, "bb:ignore", 9) != 0)
-		return;
-	i += 9;
-	sup = palloc0(sizeof(suppression));
-	sup->offset = start;
-	for (;;)
-	{
-		size_t		b;
-
-		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-			i++;
-		b = i;
-		while (i < n && (isalnum((unsigned char) s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '_'))
-			i++;
-		if (i == b)
-			break;
-		sup->rules = lappend(sup->rules, pnstrdup(s + b, i - b));
-		sup->used = lappend_int(sup->used, 0);
-	}
-	if (sup->rules != NIL)
-		cs->found = lappend(cs->found, sup);
-}
-
-/* Order of findings: line, rule, then emission order. */
-static int
-finding_cmp(const ListCell *a, const ListCell *b)
-{
-	const seq_finding *x = lfirst(a);
-	const seq_finding *y = lfirst(b);
-	int			c;
-
-	if (x->f.line != y->f.line)
-		return x->f.line < y->f.line ? -1 : 1;
-	c = strcmp(x->f.rule, y->f.rule);
-	if (c != 0)
-		return c;
-	return x->seq < y->seq ? -1 : (x->seq > y->seq);
-}
-
-/* Marks the findings of a suppression's rules on lines [lo, hi] (findings sorted). */
-static void
-cover(lint_run *run, suppression *sup, int lo, int hi)
-{
-	int			n = list_length(run->findings);
-	int			a = 0;
-	int			b = n;
-
-	while (a < b)				/* first finding with line >= lo */
-	{
-		int			mid = a + (b - a) / 2;
-
-		if (((seq_finding *) list_nth(run->findings, mid))->f.line < lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	for (; a < n; a++)
-	{
-		seq_finding *sf = list_nth(run->findings, a);
-		ListCell   *rc;
-		ListCell   *uc;
-
-		if (sf->f.line > hi)
-			break;
-		if (sf->dropped)
-			continue;
-		forboth(rc, sup->rules, uc, sup->used)
+		if (e != NULL)
+			level = e->level;
+		if (level == BB_LEVEL_OFF)
+			return;
+		if (!run->reporting_unused && bb_suppressions_cover(run->sups, rule_id, line))
 		{
-			if (strcmp(lfirst(rc), sf->f.rule) == 0)
-			{
-				lfirst_int(uc) = 1;
-				sf->dropped = true;
-				break;
-			}
+			if (!run->keep_suppressed)
+				return;
+			suppressed = true;
 		}
 	}
+	if (suppressed)
+	{
+		if (run->nsuppressed >= run->cap)
+			return;				/* a suppressed finding past the cap blocks nothing either way */
+		run->nsuppressed++;
+	}
+	else if (run->nfindings - run->nsuppressed >= run->cap)
+	{
+		if (run->over++ == 0)
+			run->over_line = line;
+		run->over_level = Max(run->over_level, level);
+		return;
+	}
+	bb_vformat_clipped(msg, sizeof(msg), strcmp(fmt, "%s") == 0 ? BB_CLIP_MESSAGE : BB_CLIP_NAME, fmt, ap);
+	keep_finding(run, rule_id, e, level, line, column, msg, suppressed);
 }
 
-/* Drops findings covered by suppressions; reports the suppressions that were unused. */
+static void ctx_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column,
+					 const char *fmt,...) pg_attribute_printf(5, 6);
+
+/* bb_review_ctx.emit: collects a finding (see emit_finding). */
 static void
-apply_suppressions(lint_run *run, bb_review_ctx *ctx, bb_dialect dialect,
-				   const char *script, size_t len)
+ctx_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column, const char *fmt,...)
 {
-	comment_scan cs = {script, NIL};
-	bb_stmt_span *spans = NULL;
-	int			nspans;
-	size_t	   *line_starts;
-	int			nlines = 0;
-	size_t		cap = 1024;
-	size_t		pos = 0;
-	ListCell   *lc;
+	va_list		ap;
 
-	if (len < 9 || memmem(script, len, "bb:ignore", 9) == NULL)
-		return;
-	nspans = bb_split_ex(dialect, script, len, &spans, on_comment, &cs);
-	if (nspans < 0)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
-	PG_TRY();
-	{
-		line_starts = palloc(cap * sizeof(size_t));
-		line_starts[nlines++] = 0;
-		while (pos < len)
-		{
-			const char *nl = memchr(script + pos, '\n', len - pos);
+	va_start(ap, fmt);
+	emit_finding(ctx->arg, rule_id, line, column, fmt, ap);
+	va_end(ap);
+}
 
-			if (nl == NULL)
-				break;
-			pos = (size_t) (nl - script) + 1;
-			if ((size_t) nlines == cap)
-			{
-				cap *= 2;
-				line_starts = repalloc_huge(line_starts, cap * sizeof(size_t));
-			}
-			line_starts[nlines++] = pos;
-		}
+/* Raises the pending interrupt; if it is held off, a cancel error all the
+ * same: a review that stopped early must not look like a clean one. */
+void
+bb_review_raise_interrupt(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED),
+					errmsg("canceling SQL review because of a pending interrupt")));
+}
 
-		/* findings by line, so each covered line range is a binary search away */
-		list_sort(run->findings, finding_cmp);
-		foreach(lc, cs.found)
-		{
-			suppression *sup = lfirst(lc);
-			int			col;
-			int			lo = 0;
-			int			hi = nspans - 1;
-			int			k;
+/* A finding that could not be kept fails the review (after the checker freed its memory). */
+static void
+raise_if_oom(lint_run *run)
+{
+	if (run->oom)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory collecting review findings")));
+}
 
-			CHECK_FOR_INTERRUPTS();
-			bb_offset_position(line_starts, nlines, sup->offset, &sup->line, &col);
-			/* the last statement starting on or before the next line ... */
-			while (lo <= hi)
-			{
-				int			mid = lo + (hi - lo) / 2;
+/* ---- suppressions ------------------------------------------------------ */
 
-				if (spans[mid].line <= sup->line + 1)
-					lo = mid + 1;
-				else
-					hi = mid - 1;
-			}
-			/* ... and the ones before it that still reach the comment's line */
-			for (k = hi; k >= 0; k--)
-			{
-				int			first = spans[k].line;
-				int			last;
+/* Reports one rule name of a "bb:ignore" comment that suppressed nothing. */
+static void
+report_unused(void *arg, int line, const char *rule, int len)
+{
+	bb_review_ctx *ctx = arg;
 
-				bb_offset_position(line_starts, nlines, spans[k].end, &last, &col);
-				if (first != sup->line + 1 && last < sup->line)
-					break;
-				if (first == sup->line + 1 || first <= sup->line)
-					cover(run, sup, Min(first, sup->line), Max(last, sup->line));
-			}
-		}
-	}
-	PG_FINALLY();
-	{
-		free(spans);
-	}
-	PG_END_TRY();
-
-	{
-		List	   *kept = NIL;
-
-		foreach(lc, run->findings)
-			if (!((seq_finding *) lfirst(lc))->dropped)
-				kept = lappend(kept, lfirst(lc));
-		run->findings = kept;
-	}
-	foreach(lc, cs.found)
-	{
-		suppression *sup = lfirst(lc);
-		ListCell   *rc;
-		ListCell   *uc;
-
-		forboth(rc, sup->rules, uc, sup->used)
-			if (!lfirst_int(uc))
-				ctx->emit(ctx, BB_RULE_UNUSED_SUPPRESSION, sup->line, 1,
-						  "suppression of \"%s\" matched no finding", (char *) lfirst(rc));
-	}
+	ctx->emit(ctx, BB_RULE_UNUSED_SUPPRESSION, line, 1, "suppression of \"%.*s\" matched no finding",
+			  len, rule);
 }
 
 /* ---- entry points ------------------------------------------------------ */
@@ -485,23 +441,77 @@ split_only(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t le
 
 	if (n < 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
-	PG_TRY();
+	for (k = 0; k < n; k++)
+		if (spans[k].error != BB_SPLIT_OK)
+			ctx->emit(ctx, BB_RULE_SYNTAX_ERROR, spans[k].line, spans[k].column, "%s",
+					  bb_split_error_message(spans[k].error));
+	free(spans);
+}
+
+/* Runs the dialect's checker; plain-C ones return on an interrupt with
+ * their memory freed, so the interrupt is raised here. */
+static void
+run_checker(bb_review_ctx *ctx, lint_run *run, bb_dialect dialect, const char *script, size_t len)
+{
+	switch (dialect)
 	{
-		for (k = 0; k < n; k++)
-			if (spans[k].error != BB_SPLIT_OK)
-				ctx->emit(ctx, BB_RULE_SYNTAX_ERROR, spans[k].line, spans[k].column, "%s",
-						  bb_split_error_message(spans[k].error));
+		case BB_DIALECT_POSTGRES:
+			bb_review_postgres(ctx, script, len);
+			break;
+		case BB_DIALECT_MYSQL:
+		case BB_DIALECT_TIDB:
+			if (bb_review_mysql)
+				bb_review_mysql(ctx, dialect, script, len);
+			else
+				split_only(ctx, dialect, script, len);
+			break;
+		case BB_DIALECT_CLICKHOUSE:
+			if (bb_review_clickhouse)
+				bb_review_clickhouse(ctx, script, len);
+			else
+				split_only(ctx, dialect, script, len);
+			break;
+		case BB_DIALECT_SNOWFLAKE:
+			if (bb_review_snowflake)
+				bb_review_snowflake(ctx, script, len);
+			else
+				split_only(ctx, dialect, script, len);
+			break;
 	}
-	PG_FINALLY();
-	{
-		free(spans);
-	}
-	PG_END_TRY();
+	if (run->interrupted || INTERRUPTS_PENDING_CONDITION())
+		CHECK_FOR_INTERRUPTS();
+	if (run->interrupted)
+		bb_review_raise_interrupt();
+	raise_if_oom(run);
+}
+
+/* Order of findings: line, rule, then emission order. */
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const seq_finding *x = *(seq_finding *const *) a;
+	const seq_finding *y = *(seq_finding *const *) b;
+	int			c;
+
+	if (x->f.line != y->f.line)
+		return x->f.line < y->f.line ? -1 : 1;
+	c = strcmp(x->f.rule, y->f.rule);
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
 /* Reviews a script under an environment's policy (see lint.h). */
 List *
 bb_review_script(const char *engine, const char *script, const char *environment)
+{
+	return bb_review_script_ex(engine, script, environment, false);
+}
+
+/* The review, optionally keeping suppressed findings marked (see lint.h). */
+List *
+bb_review_script_ex(const char *engine, const char *script, const char *environment,
+					bool keep_suppressed)
 {
 	bb_dialect	dialect = bb_parse_engine(engine);
 	MemoryContext caller = CurrentMemoryContext;
@@ -509,58 +519,57 @@ bb_review_script(const char *engine, const char *script, const char *environment
 	bb_review_ctx ctx;
 	size_t		len = script ? strlen(script) : 0;
 	List	   *result = NIL;
-	ListCell   *lc;
+	int			k;
 
 	memset(&run, 0, sizeof(run));
 	run.cxt = AllocSetContextCreate(caller, "bb lint", ALLOCSET_DEFAULT_SIZES);
+	run.cap = bb_review_max_findings;
+	run.over_level = BB_LEVEL_WARNING;
+	run.keep_suppressed = keep_suppressed;
+	memset(&ctx, 0, sizeof(ctx));
 	ctx.rule = ctx_rule;
 	ctx.emit = ctx_emit;
+	ctx.interrupted = ctx_interrupted;
 	ctx.arg = &run;
 	load_policy(&run, dialect, environment);
 	if (script == NULL)
 		script = "";
 
-	switch (dialect)
-	{
-		case BB_DIALECT_POSTGRES:
-			bb_review_postgres(&ctx, script, len);
-			break;
-		case BB_DIALECT_MYSQL:
-		case BB_DIALECT_TIDB:
-			if (bb_review_mysql)
-				bb_review_mysql(&ctx, dialect, script, len);
-			else
-				split_only(&ctx, dialect, script, len);
-			break;
-		case BB_DIALECT_CLICKHOUSE:
-			if (bb_review_clickhouse)
-				bb_review_clickhouse(&ctx, script, len);
-			else
-				split_only(&ctx, dialect, script, len);
-			break;
-		case BB_DIALECT_SNOWFLAKE:
-			if (bb_review_snowflake)
-				bb_review_snowflake(&ctx, script, len);
-			else
-				split_only(&ctx, dialect, script, len);
-			break;
-	}
 	MemoryContextSwitchTo(run.cxt);
-	apply_suppressions(&run, &ctx, dialect, script, len);
-	list_sort(run.findings, finding_cmp);
+	run.sups = bb_suppressions_scan(dialect, script, len);
+	MemoryContextSwitchTo(caller);
+	run_checker(&ctx, &run, dialect, script, len);
+
+	run.reporting_unused = true;
+	bb_suppressions_unused(run.sups, report_unused, &ctx);
+	raise_if_oom(&run);
+	if (run.over > 0)
+	{
+		/* past the cap: one finding counts the rest, as severe as the worst of them */
+		char		msg[256];
+
+		snprintf(msg, sizeof(msg),
+				 INT64_FORMAT " more finding%s not shown (bytebase.max_findings = %d); the first of them is at line %d",
+				 run.over, run.over == 1 ? "" : "s", run.cap, run.over_line);
+		run.cap++;
+		keep_finding(&run, BB_RULE_FINDINGS_TRUNCATED, NULL, run.over_level, run.over_line, 1, msg, false);
+		raise_if_oom(&run);
+	}
+	if (run.nfindings > 1)
+		qsort(run.findings, run.nfindings, sizeof(seq_finding *), finding_cmp);
 
 	/* hand the findings over in the caller's context, then drop the run */
-	MemoryContextSwitchTo(caller);
-	foreach(lc, run.findings)
+	for (k = 0; k < run.nfindings; k++)
 	{
-		seq_finding *sf = lfirst(lc);
+		seq_finding *sf = run.findings[k];
 		bb_finding *f = palloc(sizeof(bb_finding));
 
 		f->line = sf->f.line;
 		f->column = sf->f.column;
 		f->rule = pstrdup(sf->f.rule);
-		f->level = sf->f.level;	/* static string */
+		f->level = sf->f.level; /* static string */
 		f->message = pstrdup(sf->f.message);
+		f->suppressed = sf->f.suppressed;
 		result = lappend(result, f);
 	}
 	MemoryContextDelete(run.cxt);
@@ -604,6 +613,41 @@ bb_lint(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+PG_FUNCTION_INFO_V1(bb_lint_all);
+
+/* bb._lint_all(statement, engine, environment): every finding, the suppressed ones marked, for
+ * the plan checks (the environment's allow_suppressions decides whether they block). */
+Datum
+bb_lint_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *findings;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("statement must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("engine must not be NULL")));
+	InitMaterializedSRF(fcinfo, 0);
+	findings = bb_review_script_ex(text_to_cstring(PG_GETARG_TEXT_PP(1)),
+								   text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								   PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)), true);
+	foreach(lc, findings)
+	{
+		bb_finding *f = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = Int32GetDatum(f->line);
+		values[1] = CStringGetTextDatum(f->rule);
+		values[2] = CStringGetTextDatum(f->level);
+		values[3] = CStringGetTextDatum(f->message);
+		values[4] = BoolGetDatum(f->suppressed);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
 PG_FUNCTION_INFO_V1(bb_split_statements);
 
 /* bb._split(script, engine): the splitter's view of a script, for people and tests. */
@@ -631,7 +675,10 @@ bb_split_statements(PG_FUNCTION_ARGS)
 		{
 			Datum		values[4];
 			bool		nulls[4] = {0};
-			char	   *text = pnstrdup(script + spans[k].start, spans[k].end - spans[k].start);
+			char	   *text;
+
+			CHECK_FOR_INTERRUPTS();
+			text = pnstrdup(script + spans[k].start, spans[k].end - spans[k].start);
 
 			make_valid(text);	/* a span never cuts a character, but be safe */
 			values[0] = Int32GetDatum(spans[k].line);

@@ -201,9 +201,10 @@ typedef struct mysql_stmt
 	bb_like    *likes;
 } mysql_stmt;
 
-/* Parses one statement's tokens into *out (nodes in arena `a`).
- * Returns 0, or -1 with a message in errbuf and the error position. */
+/* Parses one statement's tokens into *out (nodes in arena `a`), polling
+ * ctx for interrupts.  Returns 0, -1 with a message in errbuf and the error
+ * position, or -2 when interrupted (nothing to report). */
 int			mysql_parse(bb_arena *a, const bb_tokens *toks, mysql_stmt *out,
-						char *errbuf, size_t errlen, mysql_pos *errpos);
+						char *errbuf, size_t errlen, mysql_pos *errpos, bb_review_ctx *ctx);
 
 #endif

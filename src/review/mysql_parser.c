@@ -13,12 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checker.h"
 #include "mysql_ast.h"
 
 #define MYSQL_MAX_DEPTH 1000
 #define MYSQL_MAX_COLUMNS 4096		/* MySQL's own limit per table */
 #define MYSQL_MAX_KEY_PARTS 64		/* MySQL allows 16 */
 #define MYSQL_MAX_INDEXES 1024		/* MySQL allows 64 */
+#define POLL_EVERY 4096				/* token looks between interrupt polls */
 
 typedef struct parser
 {
@@ -30,9 +32,27 @@ typedef struct parser
 	size_t		errlen;
 	mysql_pos	errpos;
 	jmp_buf		jb;
+	bb_review_ctx *ctx;			/* polled for interrupts */
+	int			budget;			/* token looks left before the next poll */
+	int			interrupted;
 } parser;
 
 /* ---- token helpers ------------------------------------------------------ */
+
+/* Every few thousand token looks: unwinds when the run must stop (a 4 MB
+ * statement is millions of tokens). */
+static void
+poll(parser *p)
+{
+	if (--p->budget > 0)
+		return;
+	p->budget = POLL_EVERY;
+	if (bb_review_interrupted(p->ctx))
+	{
+		p->interrupted = 1;
+		longjmp(p->jb, 1);
+	}
+}
 
 /* The token k ahead of the cursor, or NULL past the end. */
 static const bb_token *
@@ -40,6 +60,7 @@ peek(parser *p, int k)
 {
 	int			j = p->i + k;
 
+	poll(p);
 	return (j >= 0 && j < p->n) ? &p->t[j] : NULL;
 }
 
@@ -1249,6 +1270,7 @@ scan_top_clauses(parser *p, mysql_stmt *st, int from, const char *required)
 	{
 		const bb_token *t = &p->t[k];
 
+		poll(p);
 		if (bb_tok_op(t, "("))
 			depth++;
 		else if (bb_tok_op(t, ")"))
@@ -1291,6 +1313,7 @@ check_parens(parser *p)
 
 	for (k = 0; k < p->n; k++)
 	{
+		poll(p);
 		if (bb_tok_op(&p->t[k], "("))
 		{
 			if (++depth > MYSQL_MAX_DEPTH)
@@ -1548,7 +1571,7 @@ parse_statement(parser *p, mysql_stmt *st)
 /* Entry point (see mysql_ast.h). */
 int
 mysql_parse(bb_arena *a, const bb_tokens *toks, mysql_stmt *out,
-			char *errbuf, size_t errlen, mysql_pos *errpos)
+			char *errbuf, size_t errlen, mysql_pos *errpos, bb_review_ctx *ctx)
 {
 	parser		p;
 
@@ -1560,6 +1583,8 @@ mysql_parse(bb_arena *a, const bb_tokens *toks, mysql_stmt *out,
 	p.n = toks->n;
 	p.err = errbuf;
 	p.errlen = errlen;
+	p.ctx = ctx;
+	p.budget = POLL_EVERY;
 	if (errlen > 0)
 		errbuf[0] = '\0';
 	if (p.n > 0)
@@ -1570,7 +1595,7 @@ mysql_parse(bb_arena *a, const bb_tokens *toks, mysql_stmt *out,
 	if (setjmp(p.jb) != 0)
 	{
 		*errpos = p.errpos;
-		return -1;
+		return p.interrupted ? -2 : -1;
 	}
 	parse_statement(&p, out);
 	return 0;

@@ -9,9 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checker.h"
 #include "mysql_ast.h"
 
-#define MAX_BUCKETS 65536			/* hash sizes grow with the script, up to this */
+#define MAX_BUCKETS (1 << 20)		/* hash sizes grow with the script, up to this */
 #define CAT_MAX_COLUMNS 4096		/* MySQL's limit: more are not tracked */
 #define CAT_MAX_INDEXES 1024
 
@@ -316,7 +317,7 @@ check_name(review *r, const char *rule, const char *what, const char *name, mysq
 
 	if (pl == NULL || name == NULL)
 		return;
-	rc = bb_naming_check(pl, name, vars, &pattern);
+	rc = bb_review_naming(r->ctx, rule, pl, name, vars, pos.line, pos.column, &pattern);
 	if (rc == 1)
 		r->ctx->emit(r->ctx, rule, pos.line, pos.column, "%s \"%s\" does not match %s",
 					 what, name, pattern ? pattern : pl->format);
@@ -610,7 +611,7 @@ review_create_table(review *r, mysql_stmt *st)
 			pk = ix->cols;
 			pkix = ix;
 		}
-	for (c = st->cols; c; c = c->next)
+	for (c = st->cols; c && !bb_review_interrupted(x); c = c->next)
 	{
 		int			in_pk = c->primary_key;
 		int			i;
@@ -741,7 +742,7 @@ review_alter_table(review *r, mysql_stmt *st)
 	mysql_pos	drop_pos = {0, 0};
 
 	touch_table(r, ct, st, 1);
-	for (sp = st->specs; sp; sp = sp->next)
+	for (sp = st->specs; sp && !bb_review_interrupted(x); sp = sp->next)
 	{
 		mysql_column *c;
 		cat_col    *old;
@@ -899,8 +900,9 @@ review_other(review *r, mysql_stmt *st)
 	{
 		case MYSQL_STMT_DROP_TABLE:
 			if ((pl = on(r, "table.drop-naming-convention")))
-				for (i = 0; i < st->names.n; i++)
-					if (bb_naming_check(pl, st->names.v[i], NULL, NULL) > 0)
+				for (i = 0; i < st->names.n && !bb_review_interrupted(x); i++)
+					if (bb_review_naming(x, "table.drop-naming-convention", pl, st->names.v[i], NULL,
+										 st->name_pos[i].line, st->name_pos[i].column, NULL) > 0)
 						x->emit(x, "table.drop-naming-convention", st->name_pos[i].line, st->name_pos[i].column,
 								"dropped table \"%s\" does not match %s; rename it first", st->names.v[i],
 								pl->format ? pl->format : "");
@@ -930,7 +932,7 @@ review_other(review *r, mysql_stmt *st)
 			}
 			break;
 		case MYSQL_STMT_RENAME_TABLE:
-			for (i = 0; i < st->names.n; i++)
+			for (i = 0; i < st->names.n && !bb_review_interrupted(x); i++)
 				check_name(r, "naming.table", "table", st->names.v[i], st->name_pos[i], NULL);
 			break;
 		case MYSQL_STMT_TRUNCATE:
@@ -1003,24 +1005,32 @@ syntax_error(review *r, int line, int column, const char *msg)
 		r->ctx->emit(r->ctx, BB_RULE_SYNTAX_ERROR, line, column, "%s", msg);
 }
 
-/* Checks one MySQL/TiDB script (see review.h). */
-void
-bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len)
+/* Reviews one parsed statement. */
+static void
+review_statement(review *r, mysql_stmt *st)
 {
-	review	   *r;
-	bb_stmt_span *spans = NULL;
-	bb_cursor	cur;
-	bb_tokens	toks = {0};
-	int			n,
-				i;
+	if (st->kind == MYSQL_STMT_CREATE_TABLE)
+	{
+		review_create_table(r, st);
+		review_queries(r, st);
+	}
+	else if (st->kind == MYSQL_STMT_ALTER_TABLE)
+		review_alter_table(r, st);
+	else
+	{
+		review_other(r, st);
+		review_queries(r, st);
+	}
+}
 
-	if (ctx == NULL || ctx->emit == NULL || (script == NULL && len > 0))
-		return;
-	if (dialect != BB_DIALECT_TIDB)
-		dialect = BB_DIALECT_MYSQL;
-	r = calloc(1, sizeof(review));
+/* The script-wide state, sized to the script; NULL when out of memory. */
+static review *
+review_new(bb_review_ctx *ctx, bb_dialect dialect, size_t len)
+{
+	review	   *r = calloc(1, sizeof(review));
+
 	if (r == NULL)
-		return;
+		return NULL;
 	r->ctx = ctx;
 	r->dialect = dialect;
 	/* small scripts get small tables (a calloc per call), 10 MB ones 64k buckets */
@@ -1034,50 +1044,59 @@ bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size
 		free(r->buckets);
 		free(r->colhash);
 		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Parses and reviews one statement (bb_token_stmt_fn). */
+static void
+check_statement(bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, int n)
+{
+	review	   *r = arg;
+	bb_tokens	toks = {(bb_token *) t, n, n};
+	mysql_stmt	st;
+	char		err[160];
+	mysql_pos	epos;
+	int			rc;
+
+	r->a = a;
+	/* -2: interrupted, the loop stops at its next poll */
+	rc = mysql_parse(a, &toks, &st, err, sizeof(err), &epos, ctx);
+	if (rc == -1)
+	{
+		if (!a->oom)			/* out of memory: the loop reports it */
+			syntax_error(r, epos.line, epos.column, err);
+	}
+	else if (rc == 0)
+	{
+		review_statement(r, &st);
+		if (r->cat.oom)
+			bb_review_fail(ctx, st.pos.line, st.pos.column,
+						   "out of memory recording the tables of the script: some rules did not run");
+		r->cat.oom = 0;
+	}
+	r->a = NULL;
+}
+
+/* Checks one MySQL/TiDB script (see review.h): the shared statement loop
+ * with a catalog of the tables the script creates. */
+void
+bb_review_mysql(bb_review_ctx *ctx, bb_dialect dialect, const char *script, size_t len)
+{
+	review	   *r;
+
+	if (ctx == NULL || ctx->emit == NULL || (script == NULL && len > 0))
+		return;
+	if (dialect != BB_DIALECT_TIDB)
+		dialect = BB_DIALECT_MYSQL;
+	r = review_new(ctx, dialect, len);
+	if (r == NULL)
+	{
+		bb_review_fail(ctx, 1, 1, "out of memory preparing the review: nothing was checked");
 		return;
 	}
-	n = bb_split(dialect, script ? script : "", len, &spans);
-	bb_cursor_init(&cur, script ? script : "", len);
-	for (i = 0; i < n; i++)
-	{
-		bb_arena	a = {0};
-		mysql_stmt	st;
-		char		err[160];
-		mysql_pos	epos;
-
-		if (spans[i].error != BB_SPLIT_OK)
-		{
-			syntax_error(r, spans[i].line, spans[i].column, bb_split_error_message(spans[i].error));
-			continue;
-		}
-		toks.n = 0;
-		if (bb_tokenize(dialect, &cur, spans[i].start, spans[i].end, &toks) < 0)
-		{
-			syntax_error(r, spans[i].line, spans[i].column, "out of memory while tokenizing the statement");
-			continue;
-		}
-		if (toks.n == 0)
-			continue;
-		r->a = &a;
-		if (mysql_parse(&a, &toks, &st, err, sizeof(err), &epos) < 0)
-			syntax_error(r, epos.line, epos.column, err);
-		else if (st.kind == MYSQL_STMT_CREATE_TABLE)
-		{
-			review_create_table(r, &st);
-			review_queries(r, &st);
-		}
-		else if (st.kind == MYSQL_STMT_ALTER_TABLE)
-			review_alter_table(r, &st);
-		else
-		{
-			review_other(r, &st);
-			review_queries(r, &st);
-		}
-		r->a = NULL;
-		bb_arena_free(&a);
-	}
-	bb_tokens_free(&toks);
-	free(spans);
+	bb_review_token_script(ctx, dialect, script, len, check_statement, r);
 	bb_arena_free(&r->cat);
 	free(r->buckets);
 	free(r->colhash);

@@ -14,6 +14,7 @@
 #include "parser/parser.h"
 #include "utils/memutils.h"
 
+#include "review/checker.h"
 #include "review/lint.h"
 #include "review/pg_review.h"
 
@@ -74,17 +75,18 @@ pgr_rule(pg_review *r, const char *id)
 	return r->ctx->rule(r->ctx, id);
 }
 
-/* Reports a finding at a parse location of the current statement (-1: its start). */
+/* Reports a finding at a parse location of the current statement (-1: its
+ * start); every %s argument is clipped (names can be megabytes long). */
 void
 pgr_emit(pg_review *r, const char *id, int location, const char *fmt,...)
 {
 	size_t		off = r->stmt_off;
 	int			line;
 	int			column;
-	char		buf[1024];
+	char		buf[BB_CLIP_MESSAGE];
 	va_list		ap;
 
-	if (pgr_rule(r, id) == NULL)
+	if (strcmp(id, BB_RULE_CHECK_FAILED) != 0 && pgr_rule(r, id) == NULL)
 		return;
 	if (location >= 0)
 		off += (size_t) location;
@@ -92,7 +94,7 @@ pgr_emit(pg_review *r, const char *id, int location, const char *fmt,...)
 		off = r->len;
 	bb_offset_position(r->line_starts, r->nlines, off, &line, &column);
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	bb_vformat_clipped(buf, sizeof(buf), BB_CLIP_NAME, fmt, ap);
 	va_end(ap);
 	r->ctx->emit(r->ctx, id, line, column, "%s", buf);
 }
@@ -111,7 +113,7 @@ char *
 pgr_spelled(pg_review *r, int location, const char *folded)
 {
 	const char *s = r->stmt;
-	size_t		n = strlen(s);
+	size_t		n = r->stmt_len;
 	size_t		i;
 	char	   *last = NULL;
 
@@ -167,47 +169,62 @@ pgr_spelled(pg_review *r, int location, const char *folded)
 	return last;
 }
 
-/* Copies malloc'd text into palloc'd memory and frees the original (even when palloc fails). */
+/* The naming format with every template value regex-escaped, in palloc'd
+ * memory (the malloc'd intermediates are freed before anything can throw). */
 static char *
-pstrdup_or_free(char *m)
+naming_pattern(const char *format, const char *const *keys, const char *const *vals, int nkeys)
 {
-	char	   *p = palloc_extended(strlen(m) + 1, MCXT_ALLOC_NO_OOM);
+	char	   *escaped[8] = {0};
+	char	   *expanded = NULL;
+	char	   *pattern;
+	int			k;
+	bool		oom = false;
 
-	if (p == NULL)
+	if (nkeys > lengthof(escaped))
+		elog(ERROR, "too many naming template keys: %d", nkeys);
+	for (k = 0; k < nkeys; k++)
 	{
-		free(m);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		escaped[k] = bb_regex_escape(vals[k] ? vals[k] : "");
+		oom |= escaped[k] == NULL;
 	}
-	strcpy(p, m);
-	free(m);
-	return p;
+	if (!oom)
+		expanded = bb_template_expand(format, keys, (const char *const *) escaped, nkeys);
+	for (k = 0; k < nkeys; k++)
+		free(escaped[k]);
+	if (expanded == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	pattern = palloc_extended(strlen(expanded) + 1, MCXT_ALLOC_NO_OOM);
+	if (pattern != NULL)
+		strcpy(pattern, expanded);
+	free(expanded);
+	if (pattern == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return pattern;
 }
 
-/* Applies a naming payload (format regex or template, max_length) to a name. */
+/* Applies a naming payload (format regex or template, max_length) to a name;
+ * a format that cannot be applied is a review.check-failed finding, a cancel
+ * while matching ends the review with the cancel error. */
 void
 pgr_check_naming(pg_review *r, const char *id, const bb_payload *p, const char *name,
 				 int location, const char *what, const char *const *keys,
 				 const char *const *vals, int nkeys)
 {
-	char	   *pattern;
-	int			m;
-
 	if (p == NULL)
 		return;
 	if (p->format && p->format[0])
 	{
-		char	   *expanded = bb_template_expand(p->format, keys, vals, nkeys);
+		char	   *pattern = naming_pattern(p->format, keys, vals, nkeys);
+		int			m = bb_regex_match(pattern, name);
 
-		if (expanded == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		/* into palloc at once: nothing malloc'd may be live when an ERROR can happen */
-		pattern = pstrdup_or_free(expanded);
-		m = bb_regex_match(pattern, name);
-		if (m == 0)
+		if (m == BB_REGEX_NOMATCH)
 			pgr_emit(r, id, location, "%s%s\"%s\" does not match %s",
 					 what ? what : "", what ? " " : "", name, pattern);
-		else if (m < 0)
-			pgr_emit(r, id, location, "naming format %s does not compile", pattern);
+		else if (m == BB_REGEX_CANCELED)
+			bb_review_raise_interrupt();
+		else if (m != BB_REGEX_MATCH)
+			pgr_emit(r, BB_RULE_CHECK_FAILED, location, "rule %s could not check the name \"%s\": %s",
+					 id, name, bb_regex_last_error());
 		pfree(pattern);
 	}
 	if (p->max_length > 0 && strlen(name) > (size_t) p->max_length)
@@ -270,6 +287,67 @@ pgr_table_entry(pg_review *r, const char *name, const char *spelled, bool create
 	r->tables = lappend(r->tables, t);
 	MemoryContextSwitchTo(old);
 	return t;
+}
+
+/* Key of the script-wide column index. */
+typedef struct column_key
+{
+	pg_created_table *table;
+	char		name[NAMEDATALEN];
+} column_key;
+
+typedef struct column_entry
+{
+	column_key	key;
+	pg_created_column *column;
+} column_entry;
+
+/* Fills a column key (zeroed: the whole key is hashed). */
+static void
+make_column_key(column_key *k, pg_created_table *t, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	k->table = t;
+	strlcpy(k->name, name, sizeof(k->name));
+}
+
+/* The first column of a table of this script with that name, or NULL (constant time:
+ * a table can have 100,000 columns and as many COMMENT statements). */
+pg_created_column *
+pgr_column(pg_review *r, pg_created_table *t, const char *name)
+{
+	column_key	k;
+	column_entry *e;
+
+	if (t == NULL || name == NULL)
+		return NULL;
+	make_column_key(&k, t, name);
+	e = hash_search(r->column_hash, &k, HASH_FIND, NULL);
+	return e ? e->column : NULL;
+}
+
+/* Indexes a column just added to t->columns (same names chain as twins). */
+void
+pgr_add_column(pg_review *r, pg_created_table *t, pg_created_column *c)
+{
+	column_key	k;
+	column_entry *e;
+	bool		found;
+
+	make_column_key(&k, t, c->name);
+	e = hash_search(r->column_hash, &k, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->column = c;
+		return;
+	}
+	{
+		pg_created_column *last = e->column;
+
+		while (last->twin)
+			last = last->twin;
+		last->twin = c;
+	}
 }
 
 /* Joins a list of String nodes (or IndexElem names) with sep. */
@@ -509,9 +587,9 @@ check_stmt(pg_review *r, Node *stmt)
 	}
 }
 
-/* Converts a caught error into a syntax-error finding at the error position. */
+/* Converts a caught error into a finding (of `rule`) at the error position. */
 static void
-report_error(pg_review *r, ErrorData *ed, bool parsed)
+report_error(pg_review *r, ErrorData *ed, bool parsed, const char *rule)
 {
 	size_t		off = 0;
 	size_t		n = strlen(r->stmt);
@@ -532,8 +610,60 @@ report_error(pg_review *r, ErrorData *ed, bool parsed)
 		if (off > n)
 			off = n;
 	}
-	pgr_emit(r, BB_RULE_SYNTAX_ERROR, (int) off, "%s%s",
-			 parsed ? "cannot check this statement: " : "", ed->message ? ed->message : "error");
+	pgr_emit(r, rule, (int) off, "%s%s",
+			 parsed || strcmp(rule, BB_RULE_CHECK_FAILED) == 0 ? "cannot check this statement: " : "",
+			 ed->message ? ed->message : "error");
+}
+
+/* One statement: parsed and checked in stmt_cxt (reset first); a parse or
+ * rule error becomes a syntax-error finding, cancels and resource errors
+ * propagate. */
+static void
+check_span(pg_review *r, const bb_stmt_span *sp, MemoryContext stmt_cxt)
+{
+	volatile bool parsed = false;
+
+	CHECK_FOR_INTERRUPTS();
+	MemoryContextReset(stmt_cxt);
+	MemoryContextSwitchTo(stmt_cxt);
+	r->stmt_off = sp->start;
+	r->stmt = "";
+	r->stmt_len = 0;
+	if (sp->error != BB_SPLIT_OK)
+	{
+		pgr_emit(r, BB_RULE_SYNTAX_ERROR, -1, "%s", bb_split_error_message(sp->error));
+		return;
+	}
+	if (bb_review_statement_too_big(r->ctx, sp))
+		return;
+	r->stmt = pnstrdup(r->script + sp->start, sp->end - sp->start);
+	r->stmt_len = strlen(r->stmt);
+	PG_TRY();
+	{
+		List	   *trees = raw_parser(r->stmt, RAW_PARSE_DEFAULT);
+		ListCell   *lc;
+
+		parsed = true;
+		foreach(lc, trees)
+			check_stmt(r, ((RawStmt *) lfirst(lc))->stmt);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+
+		MemoryContextSwitchTo(stmt_cxt);
+		ed = CopyErrorData();
+		/* cancels, shutdowns and lack of resources are not findings */
+		if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+			ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
+			PG_RE_THROW();
+		FlushErrorState();
+		/* too deep or too complex to check is not a pass */
+		report_error(r, ed, parsed,
+					 ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_PROGRAM_LIMIT_EXCEEDED ?
+					 BB_RULE_CHECK_FAILED : BB_RULE_SYNTAX_ERROR);
+	}
+	PG_END_TRY();
 }
 
 /* The PostgreSQL checker: per statement a raw_parser call guarded by PG_TRY. */
@@ -542,7 +672,6 @@ bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
 {
 	pg_review	r;
 	bb_stmt_span *raw = NULL;
-	bb_stmt_span *spans;
 	int			nspans;
 	int			k;
 	MemoryContext caller = CurrentMemoryContext;
@@ -568,64 +697,31 @@ bb_review_postgres(bb_review_ctx *ctx, const char *script, size_t len)
 		hc.entrysize = sizeof(pg_created_table);
 		hc.hcxt = script_cxt;
 		r.table_hash = hash_create("bb review tables", 256, &hc, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		memset(&hc, 0, sizeof(hc));
+		hc.keysize = sizeof(column_key);
+		hc.entrysize = sizeof(column_entry);
+		hc.hcxt = script_cxt;
+		r.column_hash = hash_create("bb review columns", 256, &hc, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
 	nspans = bb_split(BB_DIALECT_POSTGRES, script, len, &raw);
 	if (nspans < 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
-	spans = palloc_extended(sizeof(bb_stmt_span) * (nspans + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-	if (spans == NULL)
+	PG_TRY();
+	{
+		for (k = 0; k < nspans; k++)
+			check_span(&r, &raw[k], stmt_cxt);
+	}
+	PG_FINALLY();
 	{
 		free(raw);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory splitting the script")));
 	}
-	if (nspans > 0)
-		memcpy(spans, raw, sizeof(bb_stmt_span) * nspans);
-	free(raw);
-
-	for (k = 0; k < nspans; k++)
-	{
-		bb_stmt_span *sp = &spans[k];
-		volatile bool parsed = false;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(stmt_cxt);
-		MemoryContextSwitchTo(stmt_cxt);
-		r.stmt_off = sp->start;
-		r.stmt = pnstrdup(script + sp->start, sp->end - sp->start);
-		if (sp->error != BB_SPLIT_OK)
-		{
-			pgr_emit(&r, BB_RULE_SYNTAX_ERROR, -1, "%s", bb_split_error_message(sp->error));
-			continue;
-		}
-		PG_TRY();
-		{
-			List	   *trees = raw_parser(r.stmt, RAW_PARSE_DEFAULT);
-			ListCell   *lc;
-
-			parsed = true;
-			foreach(lc, trees)
-				check_stmt(&r, ((RawStmt *) lfirst(lc))->stmt);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *ed;
-
-			MemoryContextSwitchTo(stmt_cxt);
-			ed = CopyErrorData();
-			/* cancels, shutdowns and lack of resources are not findings */
-			if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
-				ERRCODE_TO_CATEGORY(ed->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
-				PG_RE_THROW();
-			FlushErrorState();
-			report_error(&r, ed, parsed);
-		}
-		PG_END_TRY();
-	}
+	PG_END_TRY();
 
 	MemoryContextSwitchTo(script_cxt);
 	r.stmt_off = 0;
 	r.stmt = "";
+	r.stmt_len = 0;
 	pgr_finish_tables(&r);
 
 	MemoryContextSwitchTo(caller);

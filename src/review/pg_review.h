@@ -36,6 +36,7 @@ typedef struct pg_created_column
 	size_t		offset;
 	bool		has_comment;
 	const char *type;			/* canonical type name */
+	struct pg_created_column *twin; /* the next column of the table with this name */
 } pg_created_column;
 
 /* One script under review. */
@@ -50,6 +51,7 @@ typedef struct pg_review
 
 	/* the statement being checked */
 	const char *stmt;			/* NUL-terminated copy of its text */
+	size_t		stmt_len;		/* its length (rules look up names per column: no strlen) */
 	size_t		stmt_off;		/* its offset in the script */
 
 	/* script-wide state */
@@ -61,6 +63,7 @@ typedef struct pg_review
 	bool		mix_reported;
 	List	   *tables;			/* pg_created_table *, in order of appearance */
 	HTAB	   *table_hash;		/* the same, by folded name */
+	HTAB	   *column_hash;	/* (table, column name) -> first such column */
 } pg_review;
 
 /* pg_review.c */
@@ -73,6 +76,8 @@ extern void pgr_check_naming(pg_review *r, const char *id, const bb_payload *p, 
 extern bool pgr_in_list(const bb_payload *p, const char *s);
 extern pg_created_table *pgr_table(pg_review *r, const char *name);
 extern pg_created_table *pgr_table_entry(pg_review *r, const char *name, const char *spelled, bool created);
+extern pg_created_column *pgr_column(pg_review *r, pg_created_table *t, const char *name);
+extern void pgr_add_column(pg_review *r, pg_created_table *t, pg_created_column *c);
 extern void pgr_walk_dml(pg_review *r, Node *node);
 extern char *pgr_join_names(List *names, const char *sep);
 extern const char *pgr_type_name(TypeName *t);

@@ -6,6 +6,7 @@
 
 #include "lib/stringinfo.h"
 #include "catalog/pg_class.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/memutils.h"
@@ -48,36 +49,60 @@ type_in_list(const bb_payload *p, const char *canonical, const char *raw)
 	return false;
 }
 
-/* Reports names listed twice and too many key columns of an index or key. */
+/* One key column name and its position, for finding duplicates by sorting. */
+typedef struct key_name
+{
+	const char *name;
+	int			pos;
+} key_name;
+
+static int
+key_name_cmp(const void *a, const void *b)
+{
+	const key_name *x = a;
+	const key_name *y = b;
+	int			c = strcmp(x->name, y->name);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Reports names listed twice (the first that has a later twin, found by
+ * sorting: an index can list 100,000 columns) and too many key columns. */
 static void
 check_key_columns(pg_review *r, List *names, int location, const char *what)
 {
 	const bb_payload *p;
-	ListCell   *a;
-	ListCell   *b;
 
-	if (pgr_rule(r, "index.no-duplicate-column"))
+	if (pgr_rule(r, "index.no-duplicate-column") && list_length(names) > 1)
 	{
+		key_name   *v = palloc_extended(sizeof(key_name) * list_length(names), MCXT_ALLOC_HUGE);
+		ListCell   *a;
+		int			n = 0;
+		int			k;
+		int			first = -1;
+
 		foreach(a, names)
 		{
 			const char *x = IsA(lfirst(a), String) ? strVal(lfirst(a)) : ((IndexElem *) lfirst(a))->name;
 
-			if (x == NULL)
-				continue;
-			for_each_cell(b, names, lnext(names, a))
+			if (x != NULL)
 			{
-				const char *y = IsA(lfirst(b), String) ? strVal(lfirst(b)) : ((IndexElem *) lfirst(b))->name;
-
-				if (y && strcmp(x, y) == 0)
-				{
-					pgr_emit(r, "index.no-duplicate-column", location,
-							 "%s lists column \"%s\" more than once", what, x);
-					goto done;
-				}
+				v[n].name = x;
+				v[n].pos = n;
+				n++;
 			}
 		}
+		qsort(v, n, sizeof(key_name), key_name_cmp);
+		/* in each run of equal names the first position has a later twin */
+		for (k = 0; k + 1 < n; k++)
+			if (strcmp(v[k].name, v[k + 1].name) == 0 && (k == 0 || strcmp(v[k - 1].name, v[k].name) != 0) &&
+				(first < 0 || v[k].pos < v[first].pos))
+				first = k;
+		if (first >= 0)
+			pgr_emit(r, "index.no-duplicate-column", location,
+					 "%s lists column \"%s\" more than once", what, v[first].name);
+		pfree(v);
 	}
-done:
 	p = pgr_rule(r, "index.key-number-limit");
 	if (p && p->number > 0 && list_length(names) > p->number)
 		pgr_emit(r, "index.key-number-limit", location, "%s has %d columns (limit %ld)",
@@ -98,22 +123,6 @@ count_index(pg_review *r, pg_created_table *t, int location)
 				 "table \"%s\" gets %d indexes in this script (limit %ld)",
 				 t->spelled, t->nindexes, p->number);
 	}
-}
-
-/* A column recorded for a table of this script, or NULL. */
-static pg_created_column *
-find_column(pg_created_table *t, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, t->columns)
-	{
-		pg_created_column *c = lfirst(lc);
-
-		if (strcmp(c->name, name) == 0)
-			return c;
-	}
-	return NULL;
 }
 
 /* Rules on a PRIMARY KEY, UNIQUE, FOREIGN KEY or CHECK constraint. */
@@ -149,7 +158,7 @@ check_constraint(pg_review *r, pg_created_table *t, Constraint *c, List *cols, b
 
 					foreach(lc, cols)
 					{
-						pg_created_column *col = find_column(t, strVal(lfirst(lc)));
+						pg_created_column *col = pgr_column(r, t, strVal(lfirst(lc)));
 
 						if (col && col->type && !type_in_list(p, col->type, col->type))
 							pgr_emit(r, "index.primary-key-type-allowlist", c->location,
@@ -256,6 +265,7 @@ check_column(pg_review *r, pg_created_table *t, ColumnDef *cd, bool alter)
 	entry->offset = r->stmt_off + (cd->location >= 0 ? cd->location : 0);
 	entry->type = pstrdup(type);
 	t->columns = lappend(t->columns, entry);
+	pgr_add_column(r, t, entry);
 	MemoryContextSwitchTo(old);
 
 	foreach(lc, cd->constraints)
@@ -373,7 +383,7 @@ pgr_create_table(pg_review *r, CreateStmt *s)
 
 		initStringInfo(&missing);
 		for (k = 0; k < p->nlist; k++)
-			if (p->list[k] && find_column(t, p->list[k]) == NULL)
+			if (p->list[k] && pgr_column(r, t, p->list[k]) == NULL)
 				appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", p->list[k]);
 		if (missing.len > 0 && !t->pk_unknown)
 			pgr_emit(r, "column.required", rv->location, "table \"%s\" lacks required columns: %s",
@@ -494,6 +504,7 @@ pgr_finish_tables(pg_review *r)
 	{
 		pg_created_table *t = lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (t->created && !t->has_pk && !t->pk_unknown)
 			pgr_emit(r, "table.require-pk", (int) t->offset, "table \"%s\" has no primary key", t->spelled);
 		if (t->created && !t->has_comment)

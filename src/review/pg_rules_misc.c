@@ -188,16 +188,11 @@ check_comment(pg_review *r, CommentStmt *s)
 	else if (list_length(names) >= 2)
 	{
 		const char *col = last_name(names);
-		ListCell   *lc;
+		pg_created_column *c;
 
 		t = pgr_table_entry(r, strVal(list_nth(names, list_length(names) - 2)), NULL, false);
-		foreach(lc, t->columns)
-		{
-			pg_created_column *c = lfirst(lc);
-
-			if (strcmp(c->name, col) == 0)
-				c->has_comment = true;
-		}
+		for (c = pgr_column(r, t, col); c; c = c->twin)
+			c->has_comment = true;
 		p = pgr_rule(r, "column.comment");
 		if (p && p->number > 0 && s->comment && strlen(s->comment) > (size_t) p->number)
 			pgr_emit(r, "column.comment", -1, "comment of column \"%s\" is longer than %ld bytes",

@@ -11,6 +11,8 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "review/checker.h"
+#include "engine.h"
 #include "review/lint.h"
 
 PG_FUNCTION_INFO_V1(bb_review_rules);
@@ -82,23 +84,7 @@ bb_rule_tables(bb_dialect dialect, const bb_rule_def **tables, int max)
 bb_dialect
 bb_parse_engine(const char *engine)
 {
-	if (engine == NULL)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("engine must not be NULL")));
-	if (strcmp(engine, "postgres") == 0 || strcmp(engine, "postgresql") == 0)
-		return BB_DIALECT_POSTGRES;
-	if (strcmp(engine, "mysql") == 0)
-		return BB_DIALECT_MYSQL;
-	if (strcmp(engine, "tidb") == 0)
-		return BB_DIALECT_TIDB;
-	if (strcmp(engine, "clickhouse") == 0)
-		return BB_DIALECT_CLICKHOUSE;
-	if (strcmp(engine, "snowflake") == 0)
-		return BB_DIALECT_SNOWFLAKE;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown engine \"%s\"", engine),
-			 errhint("Engines: postgres, mysql, tidb, clickhouse, snowflake.")));
-	return BB_DIALECT_POSTGRES; /* not reached */
+	return bb_engine_by_name(engine)->dialect;
 }
 
 /* The level as users write it. */
@@ -294,26 +280,41 @@ json_int(JsonbValue *v, const char *rule, const char *key)
 	return n;
 }
 
-/* Checks a naming format: templates replaced by a sample, then compiled. */
+/* Checks a naming format for safety and compiles it with the engine that
+ * applies it.  Each template stands for ".." (any two characters): a name
+ * is a literal at least that flexible, so a format accepted here is accepted
+ * with every name later, and templates inside a repetition are refused. */
 static void
 check_format(const char *rule, const char *format)
 {
 	static const char *const keys[] = {"table", "column_list", "referencing_table",
-	"referencing_column", "referenced_table", "referenced_column"};
-	static const char *const vals[] = {"x", "x", "x", "x", "x", "x"};
-	char	   *expanded = bb_template_expand(format, keys, vals, 6);
+		"referencing_column", "referencing_column_list", "referenced_table",
+	"referenced_column", "referenced_column_list"};
+	static const char *const vals[] = {"..", "..", "..", "..", "..", "..", "..", ".."};
 	char		err[256];
+	char		clipped[BB_CLIP_NAME + 4];
+	char	   *expanded;
 	int			bad;
 
+	if (strlen(format) > BB_REGEX_MAX_FORMAT)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+						errmsg("format of rule \"%s\" is longer than %d bytes", rule, BB_REGEX_MAX_FORMAT),
+						errdetail("Pattern: %s", bb_clip(format, BB_CLIP_NAME, clipped, sizeof(clipped)))));
+	expanded = bb_template_expand(format, keys, vals, lengthof(keys));
 	if (expanded == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	bad = bb_regex_check(expanded, err, sizeof(err));
 	free(expanded);
+	if (bad == BB_REGEX_CANCELED)
+		bb_review_raise_interrupt();
 	if (bad)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-						errmsg("format of rule \"%s\" is not a valid regular expression: %s", rule, err),
-						errdetail("Pattern: %s", format),
-						errhint("Formats are POSIX extended regular expressions; templates: {{table}}, {{column_list}}, {{referencing_table}}, {{referencing_column}}, {{referenced_table}}, {{referenced_column}}.")));
+						errmsg("format of rule \"%s\" is not a safe regular expression: %s", rule, err),
+						errdetail("Pattern: %s", bb_clip(format, BB_CLIP_NAME, clipped, sizeof(clipped))),
+						errhint("Formats are POSIX extended regular expressions without back-references, "
+								"backslash-letter escapes or repetitions of what can match the same text in several ways; "
+								"templates ({{table}}, {{column_list}}, {{referencing_table}}, {{referencing_column}}, "
+								"{{referenced_table}}, {{referenced_column}}) cannot be repeated.")));
 }
 
 /* Validates one payload against a rule's payload kind (ERROR on the first problem). */
@@ -324,6 +325,7 @@ validate_payload(const bb_rule_def *d, Jsonb *jb)
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	const char *allowed = payload_shape(d->payload_kind);
+	char		clipped[BB_CLIP_NAME + 4];
 
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -372,7 +374,8 @@ validate_payload(const bb_rule_def *d, Jsonb *jb)
 		}
 		else
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("unknown payload key \"%s\" for rule \"%s\"", key, d->id),
+							errmsg("unknown payload key \"%s\" for rule \"%s\"",
+								   bb_clip(key, BB_CLIP_NAME, clipped, sizeof(clipped)), d->id),
 							allowed ? errhint("Expected %s.", allowed) : errhint("This rule takes no payload.")));
 	}
 }
@@ -383,6 +386,7 @@ bb_review_validate(PG_FUNCTION_ARGS)
 {
 	char	   *rule;
 	char	   *level;
+	char		clipped[BB_CLIP_NAME + 4];
 	const bb_rule_def *tables[8];
 	int			n = all_tables(tables);
 	int			t;
@@ -394,13 +398,17 @@ bb_review_validate(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("level must not be NULL")));
 	rule = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	level = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(rule, BB_RULE_CHECK_FAILED) == 0 || strcmp(rule, BB_RULE_FINDINGS_TRUNCATED) == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("\"%s\" is an outcome of the review, not a rule: it cannot be configured", rule),
+						errdetail("The review reports with it that a check could not run or that findings were cut: it is always an error.")));
 	if (find_rule(rule) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-						errmsg("unknown review rule \"%s\"", rule),
+						errmsg("unknown review rule \"%s\"", bb_clip(rule, BB_CLIP_NAME, clipped, sizeof(clipped))),
 						errhint("See SELECT id FROM bb.review_rules;")));
 	if (strcmp(level, "error") != 0 && strcmp(level, "warning") != 0 && strcmp(level, "off") != 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("invalid review level \"%s\"", level),
+						errmsg("invalid review level \"%s\"", bb_clip(level, BB_CLIP_NAME, clipped, sizeof(clipped))),
 						errhint("Levels: error, warning, off.")));
 	if (PG_ARGISNULL(2))
 		PG_RETURN_VOID();

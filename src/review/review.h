@@ -9,7 +9,9 @@
  *   lex.c                   the one lexer (rules mirror each server's scanner) — review core
  *   split.c                 bb_split (all dialects), on lex.c   — review core
  *   pg_split_check.c        bb._split_check: bb_split against PostgreSQL's own scanner
- *   regex.c, common_rules.c bb_regex_*, bb_template_expand, bb_rules_common — review core
+ *   regex.c, regex_safe.c, regex_pg.c (engine; test/unit/regex_libc.c in the
+ *     standalone builds), checker.c, clip.c (checker.h), common_rules.c:
+ *     bb_regex_*, bb_template_expand, bb_rules_common     — review core
  *   pg_*.c, lint.c, policy.c: backend glue, PostgreSQL rules   — review core
  *   mysql_*.c               MySQL/TiDB parser and rules         — dialect rules
  *   clickhouse_rules.c, snowflake_rules.c                      — dialect rules
@@ -77,14 +79,34 @@ extern const char *bb_split_error_message(bb_split_error error);
 
 /* ---- regular expressions and naming templates (POSIX extended regex) ----
  * Every checker uses these so that bb.set_review_rule validates a pattern
- * with the very engine that applies it. */
+ * with the very engine that applies it: PostgreSQL's own regex engine in the
+ * extension (interruptible, memory-bounded), the C library's in the
+ * standalone unit/fuzz builds.  A pattern is checked for safety before it is
+ * compiled (at most BB_REGEX_MAX_PATTERN bytes, no back-references or escapes
+ * of letters/digits, no repetition of what can match empty or overlaps a
+ * repetition inside it: (a+)+, (a|a)*, (|)*, (a*)* are refused). */
+#define BB_REGEX_MATCH 1
+#define BB_REGEX_NOMATCH 0
+#define BB_REGEX_INVALID (-1)		/* does not compile, or is unsafe */
+#define BB_REGEX_CANCELED (-2)		/* an interrupt is pending: stop checking */
+#define BB_REGEX_TOO_COMPLEX (-3)	/* the engine ran out of memory, states or stack */
+#define BB_REGEX_MAX_PATTERN 8192	/* bytes of a pattern after template expansion */
+#define BB_REGEX_MAX_FORMAT 512		/* bytes of a naming format in a policy */
 
-/* 1 when subject matches pattern, 0 when not, -1 when the pattern does not compile. */
+/* One of the BB_REGEX_* codes above (search: anchor with ^...$). */
 extern int	bb_regex_match(const char *pattern, const char *subject);
-/* 0 when pattern compiles, else -1 with the reason in err. */
+/* 0 when pattern is safe and compiles, else a BB_REGEX_* code with the reason in err. */
 extern int	bb_regex_check(const char *pattern, char *err, size_t errlen);
-/* Replaces {{key}} by the matching value (verbatim); unknown keys stay.
- * Returns malloc'd text (caller frees) or NULL when out of memory. */
+/* The reason of the last failed bb_regex_match ("" after bb_regex_clear_error). */
+extern const char *bb_regex_last_error(void);
+extern void bb_regex_clear_error(void);
+/* A malloc'd copy of s with every regex metacharacter backslash-escaped, so it
+ * matches itself literally; NULL when out of memory.  Every name spliced into
+ * a naming template goes through this. */
+extern char *bb_regex_escape(const char *s);
+/* Replaces {{key}} by the matching value (verbatim: escape names first);
+ * unknown keys stay.  Returns malloc'd text (caller frees) or NULL when out
+ * of memory. */
 extern char *bb_template_expand(const char *format, const char *const *keys,
 								const char *const *values, int n);
 
@@ -136,7 +158,9 @@ struct bb_review_ctx
 {
 	/* payload of an enabled rule, or NULL when the rule is off for this run */
 	const bb_payload *(*rule)(bb_review_ctx *ctx, const char *rule_id);
-	/* reports a finding at a 1-based line/column of the script; message is printf-style */
+	/* reports a finding at a 1-based line/column of the script; message is
+	 * printf-style; the sink clips every %s argument to about 100 bytes (a
+	 * message passed whole as a lone "%s" to about 1000) */
 	void		(*emit)(bb_review_ctx *ctx, const char *rule_id, int line, int column,
 						const char *fmt,...)
 #ifdef __GNUC__
@@ -144,6 +168,10 @@ struct bb_review_ctx
 #endif
 	;
 	void	   *arg;			/* the caller's state */
+	/* non-zero when the run must stop (query cancel, statement timeout,
+	 * shutdown); NULL = never.  Checkers poll it per statement and in every
+	 * loop that can be long, then free their memory and return. */
+	int			(*interrupted)(bb_review_ctx *ctx);
 };
 
 /* The dialect tables and checkers are weak references: until their files are
@@ -167,6 +195,16 @@ extern const bb_rule_def bb_rules_postgres[];	/* review core: pg_rules_defs.c */
 extern const bb_rule_def bb_rules_common[];
 #define BB_RULE_SYNTAX_ERROR "syntax-error"
 #define BB_RULE_UNUSED_SUPPRESSION "review.unused-suppression"
+/* Outcomes of the review itself, not rules (in no table, so no policy or
+ * comment turns them off; fail closed):
+ *   "review.check-failed"        always an error: a check could not run (out
+ *                                of memory, a naming format unsafe or too
+ *                                complex for a name, a statement too long)
+ *   "review.findings-truncated"  "N more findings not shown" past
+ *                                bytebase.max_findings; an error when any
+ *                                finding it counts is one, else a warning */
+#define BB_RULE_CHECK_FAILED "review.check-failed"
+#define BB_RULE_FINDINGS_TRUNCATED "review.findings-truncated"
 
 /* Checkers for the non-PostgreSQL dialects: split, parse and apply every
  * enabled rule; an unparsable statement gives a "syntax-error" finding and the

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "token.h"
+#include "checker.h"
 
 #define SF_BIT BB_ENGINE_BIT(BB_DIALECT_SNOWFLAKE)
 #define OFF BB_LEVEL_OFF
@@ -136,7 +136,7 @@ check_name(chk *c, const char *rule, const char *what, int i)
 	}
 	if (pl == NULL)
 		return;
-	rc = bb_naming_check(pl, name, NULL, &pattern);
+	rc = bb_review_naming(c->ctx, rule, pl, name, NULL, c->t[i].line, c->t[i].column, &pattern);
 	if (rc == 1)
 		c->ctx->emit(c->ctx, rule, c->t[i].line, c->t[i].column, "%s \"%s\" does not match %s",
 					 what, name, pattern ? pattern : pl->format);
@@ -180,7 +180,7 @@ check_create_table(chk *c, int i)
 		int			close = bb_tok_skip_parens(c->t, c->n, i);
 		int			j = i + 1;
 
-		while (j < close - 1)
+		while (j < close - 1 && !bb_review_interrupted(c->ctx))
 		{
 			int			e = element_end(c, j, close - 1);
 			int			k;
@@ -287,10 +287,12 @@ has_top_where(chk *c)
 	return 0;
 }
 
-/* One statement's tokens. */
+/* One statement's tokens (bb_token_stmt_fn). */
 static void
-check_statement(chk *c)
+check_statement(bb_review_ctx *ctx, void *arg, bb_arena *a, const bb_token *t, int n)
 {
+	chk			cc = {ctx, a, t, n};
+	chk		   *c = &cc;
 	int			i,
 				last;
 	const bb_token *t0 = &c->t[0];
@@ -351,7 +353,7 @@ check_statement(chk *c)
 		{
 			int			k;
 
-			for (k = i + 2; k < c->n; k++)
+			for (k = i + 2; k < c->n && !bb_review_interrupted(c->ctx); k++)
 				if (kw(c, k, "TO") && k + 1 < c->n && bb_tok_is_name(&c->t[k + 1]))
 					check_name(c, "naming.column", "column", k + 1);
 		}
@@ -368,7 +370,8 @@ check_statement(chk *c)
 		{
 			char	   *name = sf_name(c, last);
 
-			if (name && bb_naming_check(pl, name, NULL, NULL) > 0)
+			if (name && bb_review_naming(c->ctx, "table.drop-naming-convention", pl, name, NULL,
+										 c->t[last].line, c->t[last].column, NULL) > 0)
 				c->ctx->emit(c->ctx, "table.drop-naming-convention", c->t[last].line, c->t[last].column,
 							 "dropped table \"%s\" does not match %s; rename it first", name,
 							 pl->format ? pl->format : "");
@@ -409,45 +412,9 @@ check_statement(chk *c)
 		check_queries(c, 1);
 }
 
-/* Checks one Snowflake script (see review.h). */
+/* Checks one Snowflake script (see review.h): the shared statement loop. */
 void
 bb_review_snowflake(bb_review_ctx *ctx, const char *script, size_t len)
 {
-	bb_stmt_span *spans = NULL;
-	bb_cursor	cur;
-	bb_tokens	toks = {0};
-	int			n,
-				i;
-
-	if (ctx == NULL || ctx->emit == NULL || (script == NULL && len > 0))
-		return;
-	if (script == NULL)
-		script = "";
-	n = bb_split(BB_DIALECT_SNOWFLAKE, script, len, &spans);
-	bb_cursor_init(&cur, script, len);
-	for (i = 0; i < n; i++)
-	{
-		bb_arena	a = {0};
-		chk			c;
-
-		if (spans[i].error != BB_SPLIT_OK)
-		{
-			if (ctx->rule && ctx->rule(ctx, BB_RULE_SYNTAX_ERROR))
-				ctx->emit(ctx, BB_RULE_SYNTAX_ERROR, spans[i].line, spans[i].column, "%s",
-						  bb_split_error_message(spans[i].error));
-			continue;
-		}
-		toks.n = 0;
-		if (bb_tokenize(BB_DIALECT_SNOWFLAKE, &cur, spans[i].start, spans[i].end, &toks) < 0)
-			continue;
-		c.ctx = ctx;
-		c.a = &a;
-		c.t = toks.v;
-		c.n = toks.n;
-		if (c.n > 0)
-			check_statement(&c);
-		bb_arena_free(&a);
-	}
-	bb_tokens_free(&toks);
-	free(spans);
+	bb_review_token_script(ctx, BB_DIALECT_SNOWFLAKE, script, len, check_statement, NULL);
 }

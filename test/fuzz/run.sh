@@ -11,7 +11,7 @@
 # dir, kept on failure) — commit it to test/fuzz/corpus/<name>/ as a regression seed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SECS=${1:-${BB_FUZZ_SECONDS:-30}}
+SECS=${1:-${BB_FUZZ_SECONDS:-20}}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bb-fuzz.XXXXXX")
 n=0
 failed=0

@@ -53,9 +53,9 @@ like "a bad duration: exit 2" "^2 .*--timeout takes a duration" "$rc $err"
 # ---- --version: bb's and the extension's
 run "$BB" --version
 is "bb --version: exit 0" 0 "$rc"
-like "it prints both versions" "bb 0\.2 .*extension bytebase 0\.2" "$(echo "$out" | tr '\n' ' ')"
+like "it prints both versions" "bb 0\.3 .*extension bytebase 0\.3" "$(echo "$out" | tr '\n' ' ')"
 run "$BB" --format json --version
-is "bb --version as JSON" '{"bb": "0.2", "api": "0.2", "extension": "0.2"}' "$out"
+is "bb --version as JSON" '{"bb": "0.3", "api": "0.3", "extension": "0.3"}' "$out"
 
 # ---- lint
 mkdir -p "$WORK/lint/sub"
@@ -197,13 +197,13 @@ is "apply - reads standard input" "from stdin" "$(ctl_psql -c "SELECT title FROM
 
 # ---- an older SQL API on the server: said clearly
 for i in 1 2 3 4 5 6 7 8 9 10; do   # a worker's catalog query may deadlock with DROP EXTENSION: retry
-	ctl_psql -c "DROP EXTENSION bytebase CASCADE" -c "CREATE EXTENSION bytebase VERSION '0.1'" >/dev/null 2>&1 && break
+	ctl_psql -c "DROP EXTENSION bytebase CASCADE" -c "CREATE EXTENSION bytebase VERSION '0.2'" >/dev/null 2>&1 && break
 	sleep 0.5
 done
-is "the extension is at 0.1" "0.1" "$(ctl_psql -c "SELECT extversion FROM pg_extension WHERE extname = 'bytebase'")"
+is "the extension is at 0.2" "0.2" "$(ctl_psql -c "SELECT extversion FROM pg_extension WHERE extname = 'bytebase'")"
 run env PGUSER=postgres "$BB" status 1
 like "an extension older than the SQL API bb needs: exit 2, which update" \
-	"^2 .*needs the bytebase SQL API 0\.2 or later, but the server's extension is version 0\.1.*ALTER EXTENSION bytebase UPDATE" "$rc $(echo "$err" | tr '\n' ' ')"
+	"^2 .*needs the bytebase SQL API 0\.3 or later, but the server's extension is version 0\.2.*ALTER EXTENSION bytebase UPDATE" "$rc $(echo "$err" | tr '\n' ' ')"
 run env PGUSER=postgres "$BB" --version
 like "--version says so too" "^2 .*older than the SQL API" "$rc $err"
 fresh_extension 2>/dev/null

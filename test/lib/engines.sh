@@ -4,9 +4,9 @@
 #   bash test/lib/engines.sh start [ENGINE...]   (ENGINE: control target mariadb clickhouse; default all)
 #   bash test/lib/engines.sh stop  [ENGINE...]   safe when some are not running
 #   bash test/lib/engines.sh status              exit 0 when all four run
-#   bash test/lib/engines.sh restart-control     pg_ctl restart of the control cluster (reloads bytebase.so)
+#   bash test/lib/engines.sh restart-control     restarts the control cluster on $BB_PGBIN's server (reloads bytebase.so)
 #   bash test/lib/engines.sh packages            prints the Debian packages the project needs
-#   bash test/lib/engines.sh install-packages    installs the missing ones (root only)
+#   bash test/lib/engines.sh install-packages [PKG...]  installs the missing ones (root only; default: those)
 #
 # Settings (environment):  BB_PORT_BASE (55000)  BB_RUN_DIR (/tmp/bb-test-$BB_PORT_BASE)
 #   BB_CONTROL_DB (bbtest)  BB_WAIT_SECONDS (60)
@@ -71,10 +71,12 @@ wait_for() {
 	die "$what did not become ready within ${BB_WAIT_SECONDS}s"
 }
 
-# Installs missing packages without letting their own services start on default ports.
+# Installs the missing ones of the given packages (default: BB_PACKAGES) without letting their
+# own services start on default ports.
 install_packages() {
 	local missing=() p
-	for p in "${BB_PACKAGES[@]}"; do
+	[ $# -gt 0 ] || set -- "${BB_PACKAGES[@]}"
+	for p in "$@"; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -479,12 +481,16 @@ cmd_status() {
 	return $all
 }
 
+# Stop and start (not pg_ctl restart, which would reuse the running server's binary): the control
+# cluster comes back on $PGBIN's server, e.g. the assert build's or the normal one again.
 cmd_restart_control() {
 	local data=$RUN/control/data
 	pg_running "$data" || die "the control cluster is not running (start it first)"
-	as_user postgres "$PGBIN/pg_ctl" -D "$data" -l "$RUN/control/server.log" -m fast -w -t "$BB_WAIT_SECONDS" restart >/dev/null 2>&1 \
-		|| { log_tail "$RUN/control/server.log"; die "control cluster restart failed"; }
-	wait_for "control PostgreSQL" "$RUN/control/server.log" "$PGBIN/pg_isready" -q -h "$SOCK" -p "$CONTROL_PORT" -U postgres -d postgres
+	pg_stop "$data"
+	pg_running "$data" && die "the control cluster did not stop"
+	pg_start control "$data" "$CONTROL_PORT"
+	load_passwords
+	write_env
 }
 
 case ${1:-} in
@@ -493,6 +499,6 @@ case ${1:-} in
 	status) cmd_status ;;
 	restart-control) cmd_restart_control ;;
 	packages) echo "${BB_PACKAGES[*]}" ;;
-	install-packages) install_packages ;;
+	install-packages) shift; install_packages "$@" ;;
 	*) echo "usage: $0 start|stop [control target mariadb clickhouse] | status | restart-control | packages | install-packages" >&2; exit 2 ;;
 esac

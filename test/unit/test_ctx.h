@@ -33,6 +33,8 @@ typedef struct test_ctx
 	const bb_payload *override_pl;
 	const char *off_id;			/* one rule switched off */
 	bb_dialect	dialect;		/* whose table answers first */
+	long		interrupt_at;	/* interrupted from this poll on (1-based); 0 = never */
+	long		polls;			/* interrupt polls so far */
 } test_ctx;
 
 /* The default payload of a rule from any table, NULL when unknown. */
@@ -83,12 +85,23 @@ tc_emit(bb_review_ctx *ctx, const char *rule_id, int line, int column, const cha
 	va_end(ap);
 }
 
+/* A cancel that arrives at the interrupt_at-th poll and stays pending. */
+static int
+tc_interrupted(bb_review_ctx *ctx)
+{
+	test_ctx   *t = (test_ctx *) ctx->arg;
+
+	t->polls++;
+	return t->interrupt_at > 0 && t->polls >= t->interrupt_at;
+}
+
 static void
 tc_init(test_ctx *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->ctx.rule = tc_rule;
 	t->ctx.emit = tc_emit;
+	t->ctx.interrupted = tc_interrupted;
 	t->ctx.arg = t;
 }
 

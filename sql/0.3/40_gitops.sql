@@ -1,10 +1,14 @@
--- bytebase 0.2 — GitOps (1/4): migration files and their state, repositories and their API
+-- bytebase 0.3 — GitOps (1/2): tables, migration files and their state, repositories and their
+-- API, the CLI's check and rollout, views, grants and row-level security.
+--
+-- New in 0.3: this fragment runs after the 0.2 install script (fresh install of 0.3) and as
+-- part of the update 0.2 -> 0.3; every object it makes is new in 0.3, so both paths create it.
 --
 -- A repository (bb.add_repository) is fetched by the gitops worker (src/gitops/) on its poll
 -- interval and on bb.sync_repository; libgit2 runs only in the helper process the worker starts
 -- for each fetch (bytebase-git-fetch), never in a user backend.  What the worker does with the
--- files is in 91_gitops_worker.sql; the CLI's check and rollout are in 92_gitops_cli.sql; views,
--- grants and row-level security in 93_gitops_views.sql.
+-- files is in 40_gitops_worker.sql; the CLI's check and rollout, views,
+-- grants and row-level security are below in this file.
 --
 -- File names (the rules live here once; the watcher and the CLI use them):
 --   V<version>__<description>.sql   versioned (Flyway), e.g. V1__init.sql, V1_2__orders.sql
@@ -15,6 +19,104 @@
 -- Header options: leading comment lines "-- bb:engine <engine>" (the file applies only to the
 -- targets of that engine) and "-- bb:targets <database or group>, ..." (replaces the
 -- repository's targets); "-- bb:ignore <rule>" is a review suppression and passes through.
+
+
+---------------------------------------------------------------------------
+-- GitOps: watched repositories, their migration files, what was dispatched, each sync
+-- (the gitops worker fetches with libgit2 in a helper process)
+---------------------------------------------------------------------------
+
+CREATE TABLE bb.repository (
+  id                  bigserial PRIMARY KEY,
+  project_id          bigint NOT NULL REFERENCES bb.project,
+  name                text NOT NULL UNIQUE,
+  url                 text NOT NULL,
+  branch              text NOT NULL,
+  path                text NOT NULL,            -- folder of the migration files, '' = the root
+  poll                interval NOT NULL CHECK (poll >= interval '1 second'),
+  targets             text[],                   -- bb.apply targets; NULL = every database of the project
+  allow_out_of_order  boolean NOT NULL DEFAULT false,
+  block_on_error      boolean NOT NULL DEFAULT true,
+  enabled             boolean NOT NULL DEFAULT true,
+  server_name         name UNIQUE,              -- foreign server whose user mapping holds the token
+  last_commit         text,
+  last_fetch_at       timestamptz,
+  last_error          text,
+  last_warning        text,
+  failures            int NOT NULL DEFAULT 0,   -- fetches failed in a row (back-off)
+  next_fetch_at       timestamptz NOT NULL DEFAULT now(),
+  created_by          name NOT NULL DEFAULT bb._caller(),
+  created_at          timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE bb.repository IS
+  'Git repositories whose migration files become issues (GitOps); the issues'' creator is created_by. A token for https lives in the user mapping of server_name, never here.';
+
+CREATE TABLE bb.repository_sync (
+  id             bigserial PRIMARY KEY,
+  repository_id  bigint NOT NULL REFERENCES bb.repository ON DELETE CASCADE,
+  trigger        text NOT NULL CHECK (trigger IN ('poll', 'request')),
+  started_at     timestamptz NOT NULL,
+  finished_at    timestamptz NOT NULL,
+  commit_before  text,
+  commit_after   text,
+  rewritten      boolean NOT NULL DEFAULT false,
+  files          int,
+  issues         bigint[] NOT NULL DEFAULT '{}',
+  error          text,
+  error_code     text CHECK (error_code ~ '^[0-9A-Z]{5}$'),
+  warning        text
+);
+COMMENT ON TABLE bb.repository_sync IS
+  'Fetches of a repository that changed something, failed, warned or were requested: the commits before and after, the issues created, the error.';
+CREATE INDEX repository_sync_repository ON bb.repository_sync (repository_id, id);
+
+CREATE TABLE bb.repository_file (
+  id             bigserial PRIMARY KEY,
+  repository_id  bigint NOT NULL REFERENCES bb.repository ON DELETE CASCADE,
+  path           text NOT NULL,                 -- relative to the repository's path
+  kind           text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'other')),
+  version        text,
+  blob           text,                          -- git blob id of the content seen last
+  checksum       text,                          -- sha256 (hex) of the content as applied; NULL when unusable
+  size           bigint,
+  state          text NOT NULL CHECK (state IN ('pending', 'dispatched', 'modified-after-apply', 'out-of-order', 'ignored', 'deleted')),
+  why            text,
+  commit         text,                          -- the commit that last changed it (or first showed it)
+  author         text,
+  committed_at   timestamptz,
+  seen_at        timestamptz NOT NULL DEFAULT now(),
+  deleted_at     timestamptz,
+  UNIQUE (repository_id, path)
+);
+COMMENT ON TABLE bb.repository_file IS
+  'Files of a watched repository under its path and what the watcher decided for each (see bb.repository_files).';
+
+CREATE TABLE bb.repository_dispatch (
+  id             bigserial PRIMARY KEY,
+  file_id        bigint NOT NULL REFERENCES bb.repository_file ON DELETE CASCADE,
+  sync_id        bigint REFERENCES bb.repository_sync ON DELETE SET NULL,
+  issue_id       bigint REFERENCES bb.issue ON DELETE SET NULL,
+  version        text,
+  checksum       text NOT NULL,
+  commit         text,
+  author         text,
+  dispatched_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE bb.repository_dispatch IS
+  'Each issue the watcher created from a file: the content''s checksum, the commit and its author (a repeatable file gets one per content).';
+CREATE INDEX repository_dispatch_file ON bb.repository_dispatch (file_id, id);
+CREATE INDEX repository_dispatch_issue ON bb.repository_dispatch (issue_id);
+
+-- pg_dump keeps the user data of the GitOps catalog
+SELECT pg_catalog.pg_extension_config_dump('bb.repository', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_sync', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_sync_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_file', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_file_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_dispatch', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.repository_dispatch_id_seq', '');
+
 
 CREATE FUNCTION bb._gitops_sync_wait(repository bigint, timeout interval) RETURNS bigint
     LANGUAGE c STRICT SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'bb_gitops_sync_wait';
@@ -561,3 +663,236 @@ END $$;
 COMMENT ON FUNCTION bb.sync_repository(text, interval) IS
   'Fetches the repository now (the gitops worker does, this call waits up to timeout) and returns the ids of the issues it created; '
   'raises the fetch error (also kept in bb.repositories.last_error).';
+
+---------------------------------------------------------------------------
+-- A folder of migration files checked and rolled out from CI
+-- (the bb CLI's `bb check` and `bb rollout`; the same file rules as the watcher, states
+-- against each target database's changelog instead of a repository's history).
+---------------------------------------------------------------------------
+
+-- Parameters every file-set function checks the same way.
+CREATE FUNCTION bb._check_file_set(paths text[], contents bytea[], targets text[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF paths IS NULL OR contents IS NULL OR cardinality(paths) <> cardinality(contents) THEN
+    RAISE EXCEPTION 'paths and contents must be arrays of the same length' USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'One path and one content (bytea) per file.';
+  END IF;
+  IF cardinality(paths) > 10000 THEN
+    RAISE EXCEPTION 'too many files (%)', cardinality(paths) USING ERRCODE = 'program_limit_exceeded',
+      HINT = 'Check or roll out at most 10000 files at once.';
+  END IF;
+  IF array_position(paths, NULL) IS NOT NULL OR array_position(targets, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'paths and targets must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+END $$;
+COMMENT ON FUNCTION bb._check_file_set(text[], bytea[], text[]) IS 'Raises for file-set arguments that do not fit together.';
+
+CREATE FUNCTION bb.check_files(project text, paths text[], contents bytea[], targets text[] DEFAULT NULL)
+RETURNS TABLE(file text, kind text, version text, checksum text, database text, engine text,
+              environment text, state text, why text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+  proj bigint;
+  c record;
+  dbs bigint[];
+  x record;
+  s record;
+BEGIN
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin', 'bytebase_approver');
+  proj := bb._project_id(bb._not_null('project', project));
+  IF NOT bb._sees_project(proj) THEN
+    PERFORM bb._require_project(proj, project);
+  END IF;
+  PERFORM bb._check_file_set(paths, contents, targets);
+  FOR c IN SELECT * FROM bb._classify_files(paths, contents) cf
+            ORDER BY cf.kind = 'other', cf.kind = 'repeatable', cf.vkey, cf.path LOOP
+    file := c.path; kind := c.kind; version := c.version; checksum := c.checksum;
+    database := NULL; engine := NULL; environment := NULL; why := NULL;
+    IF c.why IS NOT NULL OR c.duplicates IS NOT NULL THEN
+      state := 'ignored';
+      why := coalesce(c.why, format('version %s is also the version of %s: rename one of them', c.version, c.duplicates));
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    BEGIN
+      dbs := bb._file_targets(proj, project, coalesce(c.targets, check_files.targets), c.engine);
+    EXCEPTION WHEN query_canceled OR admin_shutdown THEN RAISE;
+    WHEN OTHERS THEN
+      state := 'ignored';
+      why := 'targets: ' || bb._clip(SQLERRM, 300);
+      RETURN NEXT;
+      CONTINUE;
+    END;
+    FOR x IN SELECT d.id, i.name || '/' || d.name AS ref, i.engine AS eng, e.name AS env
+               FROM bb.database d JOIN bb.instance i ON i.id = d.instance_id
+               LEFT JOIN bb.environment e ON e.id = coalesce(d.environment_id, i.environment_id)
+              WHERE d.id = ANY (dbs) ORDER BY e.position, i.name, d.name LOOP
+      s := bb._file_state(x.id, c.kind, c.version, c.vkey, c.checksum, c.path);
+      database := x.ref; engine := x.eng; environment := x.env; state := s.state; why := s.why;
+      RETURN NEXT;
+    END LOOP;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION bb.check_files(text, text[], bytea[], text[]) IS
+  'What a rollout of these migration files would do, without applying: per file and target database its state from the changelog '
+  '(pending, applied, modified-after-apply, out-of-order) or ignored with why; the CLI''s `bb check` (contents as bytea: any encoding is reported, not refused).';
+
+CREATE FUNCTION bb.rollout_files(project text, paths text[], contents bytea[], targets text[] DEFAULT NULL,
+                                 out_of_order boolean DEFAULT false)
+RETURNS TABLE(file text, version text, issue bigint, action text, why text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+  proj bigint;
+  c record;
+  dbs bigint[];
+  todo bigint[];
+  x record;
+  s record;
+  bad text;
+  late text;
+  queued bigint;
+  blocked text;
+BEGIN
+  PERFORM bb._audit('rollout_files', jsonb_build_object('project', project, 'targets', targets,
+    'out_of_order', out_of_order, 'files', paths));
+  PERFORM bb._require('bytebase_developer', 'bytebase_admin');
+  proj := bb._project_id(bb._not_null('project', project));
+  PERFORM bb._require_project(proj, project);
+  PERFORM bb._check_file_set(paths, contents, targets);
+  PERFORM bb._not_null('out_of_order', out_of_order);
+  FOR c IN SELECT * FROM bb._classify_files(paths, contents) cf
+            ORDER BY cf.kind = 'other', cf.kind = 'repeatable', cf.vkey, cf.path LOOP
+    file := c.path; version := c.version; issue := NULL; why := NULL;
+    IF c.kind = 'other' THEN
+      action := 'ignored'; why := c.why;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    IF c.why IS NOT NULL OR c.duplicates IS NOT NULL THEN
+      action := 'refused';
+      why := coalesce(c.why, format('version %s is also the version of %s: rename one of them', c.version, c.duplicates));
+      blocked := coalesce(blocked, format('held back by %s (refused)', c.path));
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    BEGIN
+      dbs := bb._file_targets(proj, project, coalesce(c.targets, rollout_files.targets), c.engine);
+    EXCEPTION WHEN query_canceled OR admin_shutdown THEN RAISE;
+    WHEN OTHERS THEN
+      action := 'refused'; why := 'targets: ' || bb._clip(SQLERRM, 300);
+      blocked := coalesce(blocked, format('held back by %s (refused)', c.path));
+      RETURN NEXT;
+      CONTINUE;
+    END;
+    -- the file's state on each target: what is left to do, and whether anything forbids it
+    todo := '{}'; bad := NULL; late := NULL; queued := NULL;
+    FOR x IN SELECT d.id, i.name || '/' || d.name AS ref FROM bb.database d JOIN bb.instance i ON i.id = d.instance_id
+              WHERE d.id = ANY (dbs) ORDER BY i.name, d.name LOOP
+      s := bb._file_state(x.id, c.kind, c.version, c.vkey, c.checksum, c.path);
+      IF s.state = 'modified-after-apply' THEN
+        bad := coalesce(bad, x.ref || ': ' || s.why);
+      ELSIF s.state = 'out-of-order' AND NOT out_of_order THEN
+        late := coalesce(late, x.ref || ': ' || s.why);
+      ELSIF s.queued_by IS NOT NULL THEN
+        queued := coalesce(queued, s.queued_by);
+      ELSIF s.state <> 'applied' THEN
+        todo := todo || x.id;
+      END IF;
+    END LOOP;
+    IF bad IS NOT NULL THEN
+      action := 'refused'; why := bad;
+      blocked := coalesce(blocked, format('held back by %s (modified after apply)', c.path));
+    ELSIF late IS NOT NULL THEN
+      action := 'refused'; why := late || ' (pass out_of_order => true to apply it anyway)';
+    ELSIF blocked IS NOT NULL AND (cardinality(todo) > 0 OR queued IS NOT NULL) THEN
+      action := 'held'; why := blocked;
+    ELSIF cardinality(todo) = 0 AND queued IS NOT NULL THEN
+      action := 'queued'; issue := queued; why := format('already queued by issue %s', queued);
+    ELSIF cardinality(todo) = 0 THEN
+      action := 'up-to-date';
+    ELSE
+      BEGIN
+        issue := bb.apply(project, c.body, bb._database_refs(todo), c.version, c.path, out_of_order);
+        action := 'created';
+      EXCEPTION WHEN query_canceled OR admin_shutdown THEN RAISE;
+      WHEN OTHERS THEN
+        action := 'failed'; why := bb._clip(SQLERRM, 500);
+        blocked := coalesce(blocked, format('held back by %s (failed)', c.path));
+      END;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION bb.rollout_files(text, text[], bytea[], text[], boolean) IS
+  'Applies the pending migration files in version order (then the repeatable ones), one issue per file for the targets where it is '
+  'pending; a modified applied file, a broken or failed file holds back the files after it; per file the action: created (issue), '
+  'queued (issue), up-to-date, refused, held, failed or ignored, with why. The CLI''s `bb rollout`.';
+
+---------------------------------------------------------------------------
+-- Views, grants and row-level security (a developer sees the repositories of their projects;
+-- a token is in a user mapping and in no view)
+---------------------------------------------------------------------------
+
+CREATE VIEW bb.repositories WITH (security_invoker = true) AS
+  SELECT r.name, p.name AS project, r.url, r.branch, r.path, r.poll, r.targets,
+         r.allow_out_of_order, r.block_on_error, r.enabled, r.server_name IS NOT NULL AS has_token,
+         r.last_commit, r.last_fetch_at AS last_fetch, r.last_error, r.failures AS failed_fetches, r.last_warning,
+         CASE WHEN r.enabled THEN r.next_fetch_at END AS next_fetch,
+         (SELECT count(*) FROM bb.repository_file f WHERE f.repository_id = r.id AND f.deleted_at IS NULL) AS files,
+         r.created_by, r.created_at
+    FROM bb.repository r JOIN bb.project p ON p.id = r.project_id
+   ORDER BY r.name;
+COMMENT ON VIEW bb.repositories IS
+  'Watched git repositories: where, what (branch, path), how often, the last commit seen, the last fetch, its error (and how many fetches failed in a row) and warning (e.g. a rewritten history).';
+
+CREATE VIEW bb.repository_files WITH (security_invoker = true) AS
+  SELECT r.name AS repository, f.path AS file, f.kind, f.version, f.checksum, d.checksum AS applied_checksum,
+         CASE WHEN f.state <> 'dispatched' THEN f.state
+              WHEN i.id IS NULL OR i.status = 'done' THEN 'applied'
+              ELSE 'pending' END AS state,
+         CASE WHEN f.state <> 'dispatched' THEN f.why
+              WHEN i.id IS NULL OR i.status = 'done' THEN NULL
+              WHEN i.status = 'canceled' THEN
+                format('issue %s was canceled; a file is dispatched once: apply it by hand or put the change in a new version', i.id)
+              ELSE format('issue %s %s', i.id, CASE bb._issue_state(i.id) WHEN 'waiting_approval' THEN 'waits for approval'
+                                                  WHEN 'failed' THEN 'failed (see bb.tasks; bb.retry)'
+                                                  ELSE 'is rolling out' END)
+         END AS why,
+         d.issue_id AS issue, f.commit, f.author, f.committed_at, d.commit AS applied_commit, d.author AS applied_author,
+         f.size, f.seen_at, f.deleted_at
+    FROM bb.repository_file f
+    JOIN bb.repository r ON r.id = f.repository_id
+    LEFT JOIN LATERAL (SELECT x.checksum, x.issue_id, x.commit, x.author FROM bb.repository_dispatch x
+                        WHERE x.file_id = f.id ORDER BY x.id DESC LIMIT 1) d ON true
+    LEFT JOIN bb.issue i ON i.id = d.issue_id
+   ORDER BY r.name, f.kind = 'other', f.kind = 'repeatable', bb._version_key(f.version), f.path;
+COMMENT ON VIEW bb.repository_files IS
+  'Files of watched repositories: kind (versioned, repeatable, other), version, checksum (and the one applied), state (applied, pending, '
+  'modified-after-apply, out-of-order, ignored, deleted) with why, the issue, the commit and author of the content.';
+
+CREATE VIEW bb.repository_syncs WITH (security_invoker = true) AS
+  SELECT s.id, r.name AS repository, s.trigger, s.started_at, s.finished_at, s.commit_before, s.commit_after,
+         s.rewritten, s.files, s.issues, s.error, s.error_code, s.warning
+    FROM bb.repository_sync s JOIN bb.repository r ON r.id = s.repository_id
+   ORDER BY s.id;
+COMMENT ON VIEW bb.repository_syncs IS
+  'Fetches that changed something, failed, warned or were requested (bb.sync_repository): commits before and after, issues created, error.';
+
+GRANT SELECT ON bb.repository, bb.repository_file, bb.repository_dispatch, bb.repository_sync,
+  bb.repositories, bb.repository_files, bb.repository_syncs
+  TO bytebase_admin, bytebase_approver, bytebase_developer;
+
+ALTER TABLE bb.repository ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bb.repository_file ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bb.repository_dispatch ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bb.repository_sync ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY visible ON bb.repository FOR SELECT
+  USING ((SELECT bb._sees_all()) OR project_id = ANY ((SELECT bb._my_projects())::bigint[]));
+CREATE POLICY visible ON bb.repository_file FOR SELECT
+  USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.repository r WHERE r.id = repository_id));
+CREATE POLICY visible ON bb.repository_sync FOR SELECT
+  USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.repository r WHERE r.id = repository_id));
+CREATE POLICY visible ON bb.repository_dispatch FOR SELECT
+  USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.repository_file f WHERE f.id = file_id));

@@ -1,4 +1,4 @@
--- bytebase 0.2 — GitOps (2/4): what the gitops worker does with a fetch
+-- bytebase 0.3 — GitOps (2/2): what the gitops worker does with a fetch
 --
 -- The worker (src/gitops/gitops_worker.c) asks bb._gitops_due() what to fetch, runs the
 -- libgit2 helper outside any transaction, then records the result in one short transaction:
