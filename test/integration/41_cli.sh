@@ -106,7 +106,7 @@ run "$BB" -d "postgresql://cli_dev:secret@localhost/$CONTROL_DB" status 1
 like "so is one in a URI" "^2 .*refusing a password" "$rc $err"
 printf '[bbtest]\nhost=%s\nport=%s\ndbname=%s\nuser=cli_dev\n' "$CONTROL_SOCK" "$CONTROL_PORT" "$CONTROL_DB" >"$WORK/services"
 run env -u PGHOST -u PGPORT -u PGDATABASE -u PGUSER PGSERVICEFILE="$WORK/services" PGSERVICE=bbtest "$BB" --version
-like "PGSERVICE and a service file" "^0 .*extension bytebase 0\.2" "$rc $(echo "$out" | tr '\n' ' ')"
+like "PGSERVICE and a service file" "^0 .*extension bytebase 0\.3" "$rc $(echo "$out" | tr '\n' ' ')"
 run env PGHOST=127.0.0.1 PGPORT="$TARGET_PG_PORT" PGUSER="$TARGET_PG_USER" PGDATABASE=postgres PGPASSWORD=wrong "$BB" status 1
 like "a wrong password: libpq's message, exit 2" "^2 .*password authentication failed for user \"$TARGET_PG_USER\"" "$rc $err"
 printf '127.0.0.1:%s:*:%s:%s\n' "$TARGET_PG_PORT" "$TARGET_PG_USER" "$TARGET_PG_PASSWORD" >"$WORK/pgpass"
