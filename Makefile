@@ -31,13 +31,15 @@ PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializer
               -MMD -MP
 SHLIB_LINK  = -lpq -lmariadb -lcurl
 
+# set before pgxs.mk, whose clean rule tests it with ifdef when it is read
+EXTRA_CLEAN = $(OBJS:.o=.d) bytebase-git-fetch cli/bb
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # objects are rebuilt when a header they include changes
 -include $(OBJS:.o=.d)
-EXTRA_CLEAN = $(OBJS:.o=.d)
 
 # Two programs go to the bin directory of pg_config, next to postgres:
 #   bytebase-git-fetch  the gitops worker's libgit2 helper (src/gitops/helper/): libgit2 is linked
@@ -68,7 +70,6 @@ install-programs: $(HELPER) cli/bb
 uninstall: uninstall-programs
 uninstall-programs:
 	rm -f '$(DESTDIR)$(bindir)/$(HELPER)' '$(DESTDIR)$(CLI_BINDIR)/bb'
-EXTRA_CLEAN += $(HELPER) cli/bb
 
 # regression tests run in the control database itself (bytebase.database)
 CONTRIB_TESTDB = $(or $(BB_REGRESS_DB),bbtest)
