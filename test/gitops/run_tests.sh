@@ -86,7 +86,9 @@ tap "$(grep -q "^F V1__a.sql|.*|$first|Tess <tess@example.com>|" "$OUT/answer" &
 helper url="file://$OUT/src.git" branch=main path=db workdir="$W" previous="$first"
 tap "$(grep -q "^H $first" "$OUT/answer" && ! grep -qE '^(R|E|W)' "$OUT/answer" && echo 0 || echo 1)" "the same commit again: no rewrite" "$OUT/answer"
 helper url="file://$OUT/src.git" branch=main path=db workdir="$W" previous="$first" quick=1
-tap "$( [ "$(cut -c1 "$OUT/answer" | tr -d '\n')" = "H." ] && echo 0 || echo 1)" "a poll of an unmoved branch: the head only" "$OUT/answer"
+rc=$?
+tap "$( [ "$rc" = 0 ] && [ "$(cut -c1 "$OUT/answer" | tr -d '\n')" = "H." ] && echo 0 || echo 1)" \
+	"a poll of an unmoved branch: the head only, exit 0, no leak" "$OUT/answer"
 (cd "$OUT/clone" && printf 'SELECT 4;\n' >db/V4__d.sql && "${G[@]}" add -A && "${G[@]}" commit -q --amend -m rewritten && "${G[@]}" push -qf origin main 2>/dev/null)
 helper url="file://$OUT/src.git" branch=main path=db workdir="$W" previous="$first"
 tap "$(grep -q "^R $first" "$OUT/answer" && echo 0 || echo 1)" "a force-push: the old head is reported" "$OUT/answer"
