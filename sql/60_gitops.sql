@@ -149,6 +149,12 @@ SELECT i.id - min(i.id) OVER () AS n, i.title, i.version, i.created_by, t.databa
 SELECT "function", who, arguments->>'title' AS title FROM bb.audit_log WHERE "function" = 'apply' ORDER BY id;
 -- the same commit again: nothing new
 SELECT pg_temp.fetch('shop-migrations', 'c1', '{"V2__orders.sql": "CREATE TABLE orders (id int);", "V1__init.sql": "CREATE TABLE customers (id int);", "README.md": "hi"}');
+-- a poll that finds the same commit (the helper then sends the head only, no files) records
+-- nothing and forgets no file
+SELECT bb._gitops_record((SELECT r.id FROM bb.repository r WHERE r.name = 'shop-migrations'), 'poll', now(), 'c1', false,
+                         NULL, '{}', '{}', NULL, '{}', '{}', '{}', '{}', '{}') IS NULL AS poll_records_nothing,
+       (SELECT count(*) FROM bb.repository_files WHERE deleted_at IS NULL) AS files_kept,
+       (SELECT count(*) FROM bb.repository_sync) AS syncs;
 -- V1 and V2 applied everywhere (as the workers would record them)
 UPDATE bb.task SET status = 'running' WHERE issue_id IN (SELECT id FROM bb.issue WHERE title IN ('V1__init.sql', 'V2__orders.sql'));
 INSERT INTO bb.task_run (task_id, attempt, status)
