@@ -26,13 +26,16 @@ DATA       = $(wildcard sql/bytebase--*--*.sql)
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9][0-9]_*.sql)))
 REGRESS_OPTS   = --inputdir=. --use-existing
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/worker -I$(srcdir)/drivers -I$(shell $(PG_CONFIG) --includedir) \
-              -I/usr/include/mariadb
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/worker -I$(srcdir)/src/gitops -I$(srcdir)/drivers \
+              -I$(shell $(PG_CONFIG) --includedir) -I/usr/include/mariadb
 PG_CPPFLAGS += -DBB_EXT_VERSION='"$(EXT_VERSION)"'
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare -Wno-clobbered $(if $(WERROR),-Werror) $(if $(ASSERTS),-DUSE_ASSERT_CHECKING) \
               -MMD -MP
 SHLIB_LINK  = -lpq -lmariadb -lcurl -lcrypto
+
+# set before pgxs.mk, whose clean rule tests it with ifdef when it is read
+EXTRA_CLEAN = $(OBJS:.o=.d) bytebase-git-fetch cli/bb
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -42,7 +45,36 @@ include $(PGXS)
 -include $(OBJS:.o=.d)
 # the launcher compares the catalog's version with EXT_VERSION
 src/worker/launcher.o: Makefile
-EXTRA_CLEAN = $(OBJS:.o=.d)
+
+# Two programs go to the bin directory of pg_config, next to postgres:
+#   bytebase-git-fetch  the gitops worker's libgit2 helper (src/gitops/helper/): libgit2 is linked
+#                       into this process only, never into bytebase.so or a server process
+#   bb                  the CLI for CI/CD (cli/), libpq only
+# CLI_BINDIR=/usr/local/bin puts bb elsewhere (the helper must stay next to postgres).
+HELPER      = bytebase-git-fetch
+HELPER_SRCS = $(sort $(wildcard src/gitops/helper/*.c)) src/gitops/wire.c
+CLI_SRCS    = $(sort $(wildcard cli/*.c))
+CLI_BINDIR ?= $(bindir)
+PROG_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(if $(WERROR),-Werror)
+
+all: $(HELPER) cli/bb
+
+$(HELPER): $(HELPER_SRCS) $(wildcard src/gitops/helper/*.h) src/gitops/wire.h
+	$(CC) $(PROG_CFLAGS) -Isrc/gitops -o $@ $(HELPER_SRCS) -lgit2
+
+cli/bb: $(CLI_SRCS) $(wildcard cli/*.h)
+	$(CC) $(PROG_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -DBB_VERSION='"$(EXT_VERSION)"' \
+		-o $@ $(CLI_SRCS) -L$(shell $(PG_CONFIG) --libdir) -lpq
+
+install: install-programs
+.PHONY: install-programs uninstall-programs
+install-programs: $(HELPER) cli/bb
+	$(MKDIR_P) '$(DESTDIR)$(bindir)' '$(DESTDIR)$(CLI_BINDIR)'
+	$(INSTALL_PROGRAM) $(HELPER) '$(DESTDIR)$(bindir)/$(HELPER)'
+	$(INSTALL_PROGRAM) cli/bb '$(DESTDIR)$(CLI_BINDIR)/bb'
+uninstall: uninstall-programs
+uninstall-programs:
+	rm -f '$(DESTDIR)$(bindir)/$(HELPER)' '$(DESTDIR)$(CLI_BINDIR)/bb'
 
 # regression tests run in the control database itself (bytebase.database)
 CONTRIB_TESTDB = $(or $(BB_REGRESS_DB),bbtest)

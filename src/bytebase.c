@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "bytebase.h"
+#include "gitops.h"
 #include "review/lint.h"
 
 PG_MODULE_MAGIC;
@@ -55,6 +56,7 @@ _PG_init(void)
 							&bb_max_result_bytes, 256 * 1024 * 1024, 1024, INT_MAX,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	bb_review_define_settings();
+	bb_gitops_init();			/* GitOps settings; its worker when preloaded */
 	MarkGUCPrefixReserved("bytebase");
 
 	bb_audit_init();

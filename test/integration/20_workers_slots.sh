@@ -14,9 +14,10 @@ trap restore EXIT
 
 fresh_extension
 recreate_target_dbs wk_s1 wk_s2 wk_s3 wk_s4 wk_s5 wk_s6
-# the launcher takes one of the three slots: at most two executors can run
-ctl_psql -c "ALTER SYSTEM SET max_worker_processes = 3" -c "ALTER SYSTEM SET bytebase.max_workers = 6" >/dev/null
-ok "control cluster restarts with 3 worker slots" ctl_pgctl -l "$LOG" -m fast -w restart
+# the launcher, the gitops worker and PostgreSQL's logical replication launcher take three of
+# the four slots: one executor can run, five cannot start
+ctl_psql -c "ALTER SYSTEM SET max_worker_processes = 4" -c "ALTER SYSTEM SET bytebase.max_workers = 6" >/dev/null
+ok "control cluster restarts with 4 worker slots" ctl_pgctl -l "$LOG" -m fast -w restart
 wait_control
 ctl_psql -c "SELECT bb.create_environment('dev')" >/dev/null
 review_off

@@ -35,7 +35,7 @@ CH_INTERSERVER_PORT=$((BB_PORT_BASE + 5))
 # it may upgrade the server binaries, so it must be in place before any cluster starts).
 BB_PACKAGES=(postgresql-server-dev-15 postgresql-15 postgresql-contrib libmariadb-dev
              libcurl4-openssl-dev mariadb-server mariadb-client clickhouse-server clang libclang-rt-14-dev
-             make gcc curl libssl-dev openssl python3 python3-cryptography)
+             make gcc curl libssl-dev openssl python3 python3-cryptography libgit2-dev git)
 
 log() { echo "engines: $*" >&2; }
 die() { echo "engines: ERROR: $*" >&2; exit 1; }
