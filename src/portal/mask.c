@@ -481,7 +481,12 @@ column_ref(ExprCtx *ec, ColumnRef *cr)
 		whole = find_rel(ec->scope, name);
 		if (whole)
 		{
-			rel_taint(whole, t);	/* a whole-row reference */
+			Taint		w = {BB_MASK_NONE, NULL};
+
+			/* a whole-row reference: the row's text holds every value */
+			rel_taint(whole, &w);
+			if (w.alg != BB_MASK_NONE)
+				add_taint(t, BB_MASK_FULL, w.origin);
 			return;
 		}
 		add_taint(t, BB_MASK_FULL, psprintf("\"%s\" (not a known column)", name));

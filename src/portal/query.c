@@ -370,7 +370,8 @@ bb_query_check(PG_FUNCTION_ARGS)
 	if (engine == BB_ENGINE_POSTGRES)
 	{
 		(void) bb_portal_check_pg(sql);
-		cols = bb_portal_mask_pg(sql, rules, tables, NULL, NULL);
+		if (rules != NIL)
+			cols = bb_portal_mask_pg(sql, rules, tables, NULL, NULL);
 	}
 	else if (engine == BB_ENGINE_MYSQL || engine == BB_ENGINE_TIDB)
 	{
