@@ -219,6 +219,12 @@ SELECT pg_temp.try($$SELECT * FROM bb.query('pg-x/shop_dev', 'SELECT 1', 0)$$) A
 SELECT pg_temp.try($$SELECT * FROM bb.query('ch-x/shop_ch', 'SELECT 1')$$) AS clickhouse;
 SELECT pg_temp.state($$SELECT * FROM bb.query('my-x/shop_my', 'SELECT 1')$$) AS mysql_dev;
 SELECT pg_temp.try($$SELECT * FROM bb.query('my-x/shop_my', 'SELECT 1; DROP TABLE t')$$) AS mysql_two_statements;
+-- export: same checks, its own formats
+SELECT pg_temp.try($$SELECT bb.export('pg-x/shop_dev', 'SELECT 1', 'xlsx')$$) AS bad_format;
+SELECT pg_temp.try($$SELECT bb.export('pg-x/shop_dev', 'DELETE FROM t')$$) AS export_write;
+SELECT pg_temp.try($$SELECT bb.export('pg-x/other_dev', 'SELECT 1', 'json')$$) AS export_other_project;
+SELECT pg_temp.state($$SELECT bb.export('pg-x/shop_dev', 'SELECT 1', 'sql')$$) AS export_own;
+SELECT v, bb._csv_field(v) FROM unnest(ARRAY['plain', 'a,b', 'say "hi"', E'two\nlines', '', NULL]) v;
 -- access requests
 SELECT pg_temp.try($$SELECT bb.request_access('pg-x/other_dev', 'debug', '1 hour')$$) AS other_project_request;
 SELECT pg_temp.try($$SELECT bb.request_access('pg-x/shop_prod', '', '1 hour')$$) AS no_reason;

@@ -18,11 +18,12 @@ CREATE TABLE bb.query_policy (
   max_rows        int CHECK (max_rows > 0),
   max_bytes       int CHECK (max_bytes >= 1024),
   timeout         interval CHECK (timeout > '0'),
+  export_max_rows int CHECK (export_max_rows > 0),
   set_by          name NOT NULL DEFAULT bb._caller(),
   set_at          timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE bb.query_policy IS
-  'Query policy of an environment: access (allowed, grant = needs an access grant, denied) for non-admins, and the caps of bb.query (NULL = the defaults: 1000 rows, 10 MiB, 30 s).';
+  'Query policy of an environment: access (allowed, grant = needs an access grant, denied) for non-admins, and the caps of bb.query (NULL = the defaults: 1000 rows, 10 MiB, 30 s) and of bb.export (10000 rows).';
 
 CREATE TABLE bb.access_request (
   id            bigserial PRIMARY KEY,
@@ -74,6 +75,7 @@ INSERT INTO bb.masking_salt (salt)
 
 CREATE TABLE bb.query_entry (
   id           bigserial PRIMARY KEY,
+  kind         text NOT NULL DEFAULT 'query' CHECK (kind IN ('query', 'export')),
   at           timestamptz NOT NULL DEFAULT now(),
   who          name NOT NULL DEFAULT bb._caller(),
   database_id  bigint REFERENCES bb.database ON DELETE SET NULL,
@@ -124,11 +126,11 @@ COMMENT ON FUNCTION bb._query_check(text, text, text[], text[]) IS
 
 -- The query policy of a database's environment, with the defaults filled in.
 CREATE OR REPLACE FUNCTION bb._query_policy(database_id bigint, OUT access text, OUT max_rows int,
-                                            OUT max_bytes int, OUT timeout_ms int)
+                                            OUT max_bytes int, OUT timeout_ms int, OUT export_max_rows int)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT coalesce(p.access, CASE WHEN e.id IS NULL OR e.protected THEN 'grant' ELSE 'allowed' END),
          coalesce(p.max_rows, 1000), coalesce(p.max_bytes, 10 * 1024 * 1024),
-         coalesce((extract(epoch FROM p.timeout) * 1000)::int, 30000)
+         coalesce((extract(epoch FROM p.timeout) * 1000)::int, 30000), coalesce(p.export_max_rows, 10000)
     FROM bb.database d
     LEFT JOIN bb.environment e ON e.id = d.environment_id
     LEFT JOIN bb.query_policy p ON p.environment_id = e.id
@@ -169,30 +171,32 @@ COMMENT ON FUNCTION bb._column_path(text) IS 'Splits ''schema.table.column'' int
 ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION bb.set_query_policy(environment text, access text, max_rows int DEFAULT NULL,
-                                               max_bytes int DEFAULT NULL, timeout interval DEFAULT NULL)
+                                               max_bytes int DEFAULT NULL, timeout interval DEFAULT NULL,
+                                               export_max_rows int DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE env bigint;
 BEGIN
   PERFORM bb._audit('set_query_policy', jsonb_build_object('environment', environment, 'access', access,
-          'max_rows', max_rows, 'max_bytes', max_bytes, 'timeout', timeout));
+          'max_rows', max_rows, 'max_bytes', max_bytes, 'timeout', timeout, 'export_max_rows', export_max_rows));
   PERFORM bb._require('bytebase_admin');
   env := bb._environment_id(bb._not_null('environment', environment));
   IF access IS NULL OR access NOT IN ('allowed', 'grant', 'denied') THEN
     RAISE EXCEPTION 'invalid query access "%"', bb._clip(access) USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Use allowed, grant (an access grant is needed) or denied.';
   END IF;
-  IF max_rows <= 0 OR max_bytes < 1024 OR timeout <= '0' THEN
+  IF max_rows <= 0 OR max_bytes < 1024 OR timeout <= '0' OR export_max_rows <= 0 THEN
     RAISE EXCEPTION 'query limits must be positive (max_bytes at least 1024)' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  INSERT INTO bb.query_policy AS p (environment_id, access, max_rows, max_bytes, timeout)
-  VALUES (env, set_query_policy.access, set_query_policy.max_rows, set_query_policy.max_bytes, set_query_policy.timeout)
+  INSERT INTO bb.query_policy AS p (environment_id, access, max_rows, max_bytes, timeout, export_max_rows)
+  VALUES (env, set_query_policy.access, set_query_policy.max_rows, set_query_policy.max_bytes, set_query_policy.timeout,
+          set_query_policy.export_max_rows)
   ON CONFLICT (environment_id) DO UPDATE
     SET access = EXCLUDED.access, max_rows = EXCLUDED.max_rows, max_bytes = EXCLUDED.max_bytes,
-        timeout = EXCLUDED.timeout, set_by = bb._caller(), set_at = now();
+        timeout = EXCLUDED.timeout, export_max_rows = EXCLUDED.export_max_rows, set_by = bb._caller(), set_at = now();
 END $$;
-COMMENT ON FUNCTION bb.set_query_policy(text, text, int, int, interval) IS
-  'Admins: the query policy of an environment (access allowed / grant / denied for non-admins; caps of bb.query, NULL = default).';
+COMMENT ON FUNCTION bb.set_query_policy(text, text, int, int, interval, int) IS
+  'Admins: the query policy of an environment (access allowed / grant / denied for non-admins; caps of bb.query and bb.export, NULL = default).';
 
 CREATE OR REPLACE FUNCTION bb.set_column_masking(database text, "column" text, algorithm text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -302,15 +306,14 @@ COMMENT ON FUNCTION bb.revoke_access(bigint) IS 'Approvers and admins: ends an a
 -- API: the governed query
 ---------------------------------------------------------------------------
 
-DROP FUNCTION IF EXISTS bb.query(text, text, int);
-CREATE FUNCTION bb.query(database text, statement text, max_rows int DEFAULT NULL)
-RETURNS TABLE (n int, "row" jsonb, truncated boolean)
+-- The governed run shared by bb.query and bb.export (their callers audit first): access,
+-- policy, masking rules, the C body, the log entry.  Returns _query_c's document.
+CREATE OR REPLACE FUNCTION bb._governed(kind text, database text, statement text, max_rows int) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   db bb.database; inst bb.instance; pol record; cap int; doc jsonb;
   started timestamptz := clock_timestamp(); rules text[]; cols text[]; kept int;
 BEGIN
-  PERFORM bb._audit('query', jsonb_build_object('database', database, 'statement', bb._clip(statement, 4000), 'max_rows', max_rows));
   PERFORM bb._require('bytebase_admin', 'bytebase_approver', 'bytebase_developer');
   PERFORM bb._not_null('statement', statement);
   SELECT * INTO db FROM bb.database d WHERE d.id = bb._database_id(database);
@@ -336,7 +339,7 @@ BEGIN
   IF max_rows IS NOT NULL AND max_rows < 1 THEN
     RAISE EXCEPTION 'max_rows must be positive' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  cap := least(coalesce(max_rows, pol.max_rows), pol.max_rows);
+  cap := CASE kind WHEN 'export' THEN pol.export_max_rows ELSE least(coalesce(max_rows, pol.max_rows), pol.max_rows) END;
   -- masking rules, unless an exemption covers the session user
   IF NOT EXISTS (SELECT 1 FROM bb.masking_exemption e WHERE e.database_id = db.id AND bb._has_role(e.role::text)) THEN
     SELECT coalesce(array_agg(x ORDER BY m.schema_name, m.table_name, m.column_name, k), '{}') INTO rules
@@ -352,14 +355,34 @@ BEGIN
            jsonb_array_elements(coalesce(t.tbl -> 'columns', '[]')) WITH ORDINALITY AS c(col, ci),
            unnest(ARRAY[t.tbl ->> 'schema', t.tbl ->> 'name', c.col ->> 'name']) WITH ORDINALITY AS u(x, k);
   END IF;
-  doc := bb._query_c(inst.name, db.name, inst.engine, statement, cap, pol.max_bytes, pol.timeout_ms,
+  doc := bb._query_c(inst.name, db.name, inst.engine, statement, cap,
+                     CASE kind WHEN 'export' THEN 2147483647 ELSE pol.max_bytes END, pol.timeout_ms,
                      rules, coalesce(cols, '{}'), (SELECT s.salt FROM bb.masking_salt s));
+  IF kind = 'export' AND (doc ->> 'truncated')::boolean THEN
+    RAISE EXCEPTION 'the export has more than % rows (the export cap of this environment)', cap
+      USING ERRCODE = 'program_limit_exceeded',
+            HINT = 'Export fewer rows (WHERE, LIMIT), or have an admin raise export_max_rows with bb.set_query_policy.';
+  END IF;
   kept := jsonb_array_length(doc -> 'rows');
-  INSERT INTO bb.query_entry (database_id, database, project_id, statement, rows, bytes, duration, truncated, masked)
-  VALUES (db.id, query.database, db.project_id, bb._clip(statement, 4000), kept, (doc ->> 'bytes')::bigint,
+  INSERT INTO bb.query_entry (kind, database_id, database, project_id, statement, rows, bytes, duration, truncated, masked)
+  VALUES (kind, db.id, _governed.database, db.project_id, bb._clip(statement, 4000), kept, (doc ->> 'bytes')::bigint,
           clock_timestamp() - started, doc ->> 'cut_by', doc -> 'masked');
+  RETURN doc;
+END $$;
+COMMENT ON FUNCTION bb._governed(text, text, text, int) IS
+  'Internal: the governed run of bb.query and bb.export (access, policy, masking, C body, log entry).';
+REVOKE ALL ON FUNCTION bb._governed(text, text, text, int) FROM PUBLIC;
+
+DROP FUNCTION IF EXISTS bb.query(text, text, int);
+CREATE FUNCTION bb.query(database text, statement text, max_rows int DEFAULT NULL)
+RETURNS TABLE (n int, "row" jsonb, truncated boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE doc jsonb;
+BEGIN
+  PERFORM bb._audit('query', jsonb_build_object('database', database, 'statement', bb._clip(statement, 4000), 'max_rows', max_rows));
+  doc := bb._governed('query', database, statement, max_rows);
   IF (doc ->> 'truncated')::boolean THEN
-    RAISE NOTICE 'result cut at % rows (%)', kept, doc ->> 'cut_by';
+    RAISE NOTICE 'result cut at % rows (%)', jsonb_array_length(doc -> 'rows'), doc ->> 'cut_by';
   END IF;
   RETURN QUERY SELECT r.i::int, r.v, (doc ->> 'truncated')::boolean
                  FROM jsonb_array_elements(doc -> 'rows') WITH ORDINALITY AS r(v, i);
@@ -370,6 +393,50 @@ COMMENT ON FUNCTION bb.query(text, text, int) IS
   'timeout) and logged in bb.query_log. One output row per result row: n (1-based), row (jsonb object column -> text '
   'or null; duplicate column names get _2, _3), truncated (true on every row when the result was cut).';
 
+-- A CSV field: quoted when it holds a separator, a quote or a line break; NULL is empty.
+CREATE OR REPLACE FUNCTION bb._csv_field(value text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN value IS NULL THEN ''
+              WHEN value ~ '[",\r\n]' OR value = '' THEN '"' || replace(value, '"', '""') || '"'
+              ELSE value END
+$$;
+COMMENT ON FUNCTION bb._csv_field(text) IS 'One CSV field (RFC 4180 quoting; NULL is an empty unquoted field, an empty string a quoted one).';
+
+CREATE OR REPLACE FUNCTION bb.export(database text, statement text, format text DEFAULT 'csv') RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE doc jsonb; cols text[]; out text;
+BEGIN
+  PERFORM bb._audit('export', jsonb_build_object('database', database, 'statement', bb._clip(statement, 4000), 'format', format));
+  IF format IS NULL OR format NOT IN ('csv', 'json', 'sql') THEN
+    RAISE EXCEPTION 'unknown export format "%"', bb._clip(format) USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Use csv, json or sql.';
+  END IF;
+  doc := bb._governed('export', database, statement, NULL);
+  cols := ARRAY(SELECT jsonb_array_elements_text(doc -> 'columns'));
+  IF format = 'json' THEN
+    RETURN (doc -> 'rows')::text;
+  ELSIF format = 'csv' THEN
+    SELECT string_agg(line, E'\r\n' ORDER BY i) || E'\r\n' INTO out
+      FROM (SELECT 0::bigint AS i, (SELECT string_agg(bb._csv_field(c), ',' ORDER BY k) FROM unnest(cols) WITH ORDINALITY AS u(c, k)) AS line
+            UNION ALL
+            SELECT r.i, (SELECT string_agg(bb._csv_field(r.v ->> c), ',' ORDER BY k) FROM unnest(cols) WITH ORDINALITY AS u(c, k))
+              FROM jsonb_array_elements(doc -> 'rows') WITH ORDINALITY AS r(v, i)) l;
+    RETURN out;
+  ELSE
+    SELECT coalesce(string_agg(pg_catalog.format('INSERT INTO exported (%s) VALUES (%s);',
+             (SELECT string_agg(quote_ident(c), ', ' ORDER BY k) FROM unnest(cols) WITH ORDINALITY AS u(c, k)),
+             (SELECT string_agg(quote_nullable(r.v ->> c), ', ' ORDER BY k) FROM unnest(cols) WITH ORDINALITY AS u(c, k))),
+             E'\n' ORDER BY r.i) || E'\n', '') INTO out
+      FROM jsonb_array_elements(doc -> 'rows') WITH ORDINALITY AS r(v, i);
+    RETURN out;
+  END IF;
+END $$;
+COMMENT ON FUNCTION bb.export(text, text, text) IS
+  'Export of one reading statement''s result as text: csv (header line, RFC 4180, CRLF), json (array of row objects) '
+  'or sql (INSERT INTO exported ... statements). Same access, read-only and masking rules as bb.query, logged '
+  'in bb.query_log (kind export); its row cap is the environment''s export_max_rows (default 10000): a bigger result '
+  'is refused, never cut.';
+
 ---------------------------------------------------------------------------
 -- Views
 ---------------------------------------------------------------------------
@@ -377,17 +444,17 @@ COMMENT ON FUNCTION bb.query(text, text, int) IS
 -- Owner's rights with an explicit filter: developers see their own queries, admins and
 -- approvers all; refused and failed calls come from the audit log.
 CREATE OR REPLACE VIEW bb.query_log AS
-  SELECT q.at, q.who, q.database, q.statement, 'ok'::text AS outcome, q.rows, q.bytes, q.duration,
+  SELECT q.kind, q.at, q.who, q.database, q.statement, 'ok'::text AS outcome, q.rows, q.bytes, q.duration,
          q.truncated, q.masked, NULL::text AS sqlstate, NULL::text AS error
     FROM bb.query_entry q
    WHERE bb._sees_all() OR q.who = bb._caller()
   UNION ALL
-  SELECT a.at, a.who, a.arguments ->> 'database', a.arguments ->> 'statement', a.outcome, NULL, NULL, NULL,
+  SELECT a."function", a.at, a.who, a.arguments ->> 'database', a.arguments ->> 'statement', a.outcome, NULL, NULL, NULL,
          NULL, NULL, a.sqlstate, a.error
     FROM bb.audit_entry a
-   WHERE a."function" = 'query' AND a.outcome <> 'ok' AND (bb._sees_all() OR a.who = bb._caller());
+   WHERE a."function" IN ('query', 'export') AND a.outcome <> 'ok' AND (bb._sees_all() OR a.who = bb._caller());
 COMMENT ON VIEW bb.query_log IS
-  'Every bb.query call: when, who, database, statement; for ok ones rows, bytes, duration, truncated (max_rows / '
+  'Every bb.query and bb.export call (kind): when, who, database, statement; for ok ones rows, bytes, duration, truncated (max_rows / '
   'max_bytes) and the masked columns; for refused or failed ones the SQLSTATE and the reason. Never a value. '
   'Developers see their own calls, admins and approvers all.';
 

@@ -783,8 +783,12 @@ analyze_query(MaskCtx *mc, Node *stmt_node, Scope *outer)
 
 			foreach(row, stmt->valuesLists)
 			{
-				Taint		v = expr_taint(mc, list_nth(lfirst(row), i), scope, NULL);
+				Taint		v;
 
+				/* rows of other lengths are the target's error; never read past one */
+				if (i >= list_length(lfirst(row)))
+					continue;
+				v = expr_taint(mc, list_nth(lfirst(row), i), scope, NULL);
 				add_taint(&t, v.alg, v.origin);
 			}
 			outputs = lappend(outputs, make_col(psprintf("column%d", ++i), t.alg, t.origin));

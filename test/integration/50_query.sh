@@ -181,6 +181,22 @@ is "masked again" '1|{"email": "use****com"}|f' "$(q bbt_q_dev pgq/bbq_shop "SEL
 like "exemptions are audited" "grant_masking_exemption.*revoke_masking_exemption" \
 	"$(ctl_psql -c "SELECT string_agg(\"function\", ' ' ORDER BY id) FROM bb.audit_log WHERE \"function\" LIKE '%masking_exemption'")"
 
+# --- export ------------------------------------------------------------------------------------
+out=$(as bbt_q_dev "SELECT bb.export('pgq/bbq_shop', 'SELECT id, email, name FROM customer WHERE id <= 2 ORDER BY id', 'csv')")
+is "export CSV: header, masked values, CRLF" "$(printf 'id,email,name\r\n1,use****com,Name 1\r\n2,use****com,Name 2\r')" "$out"
+out=$(as bbt_q_dev "SELECT bb.export('pgq/bbq_shop', 'SELECT id, email FROM customer WHERE id = 1', 'json')")
+is "export JSON" '[{"id": "1", "email": "use****com"}]' "$out"
+out=$(as bbt_q_dev "SELECT bb.export('pgq/bbq_shop', 'SELECT id, name FROM customer WHERE id = 1', 'sql')")
+is "export SQL" "INSERT INTO exported (id, name) VALUES ('1', 'Name 1');" "$out"
+out=$(as bbt_q_dev "SELECT length(bb.export('pgq/bbq_shop', 'SELECT id FROM customer', 'csv'))")
+like "export has its own cap (10000 by default): 2000 rows, more than the query's 1000" '^[0-9]{4,}$' "$out"
+ok "policy: export cap 100" ctl_psql -c "SELECT bb.set_query_policy('dev', 'allowed', export_max_rows => 100)"
+like "an export larger than its cap is refused, not cut" "ERROR:  54000" \
+	"$(as bbt_q_dev "SELECT bb.export('pgq/bbq_shop', 'SELECT id FROM customer', 'csv')")"
+like "export refuses masked columns in WHERE too" "ERROR:  42501" \
+	"$(as bbt_q_dev "SELECT bb.export('pgq/bbq_shop', 'SELECT id FROM customer WHERE email LIKE ''u%''', 'csv')")"
+ok "policy back to defaults" ctl_psql -c "SELECT bb.set_query_policy('dev', 'allowed')"
+
 # --- MariaDB ------------------------------------------------------------------------------------
 out=$(q bbt_q_dev myq/bbq_my "SELECT id FROM plain ORDER BY id" 4)
 is "MariaDB: rows, cut at max_rows" '1|{"id": "1"}|t
@@ -213,6 +229,7 @@ is "the log never holds a value" "0" \
 	"$(ctl_psql -c "SELECT count(*) FROM bb.query_log WHERE coalesce(masked::text, '') || coalesce(error, '') LIKE '%example.com%'")"
 is "another developer does not see the developer's queries" "0" \
 	"$(as bbt_q_other "SELECT count(*) FROM bb.query_log WHERE who = 'bbt_q_dev'")"
+like "exports are in the log" '^[1-9]' "$(as bbt_q_dev "SELECT count(*) FROM bb.query_log WHERE kind = 'export' AND outcome = 'ok'")"
 like "approvers see everyone's" '^[1-9][0-9]*$' "$(as bbt_q_appr "SELECT count(*) FROM bb.query_log WHERE who = 'bbt_q_dev'")"
 
 done_testing
