@@ -216,7 +216,12 @@ SELECT pg_temp.try($$SELECT * FROM bb.query('pg-x/shop_prod', 'SELECT 1')$$) AS 
 SELECT pg_temp.try($$SELECT * FROM bb.query('pg-x/nosuch', 'SELECT 1')$$) AS unknown_database;
 SELECT pg_temp.try($$SELECT * FROM bb.query('pg-x/shop_dev', NULL)$$) AS null_statement;
 SELECT pg_temp.try($$SELECT * FROM bb.query('pg-x/shop_dev', 'SELECT 1', 0)$$) AS zero_rows;
-SELECT pg_temp.try($$SELECT * FROM bb.query('ch-x/shop_ch', 'SELECT 1')$$) AS clickhouse;
+SELECT pg_temp.state($$SELECT * FROM bb.query('ch-x/shop_ch', 'SELECT 1')$$) AS clickhouse;
+SELECT s, pg_temp.try(format('SELECT bb._query_check(%L, %L)', 'clickhouse', s)) AS outcome
+  FROM unnest(ARRAY['SELECT 1', 'SHOW TABLES', 'DESCRIBE t', 'EXISTS t', 'INSERT INTO t VALUES (1)',
+                    'SELECT 1; DROP TABLE t', 'SELECT * FROM t INTO OUTFILE ''x''', 'SELECT 1 SETTINGS readonly = 0',
+                    'SELECT * FROM url(''http://x'', CSV, ''a int'')', 'ALTER TABLE t DELETE WHERE 1',
+                    'SYSTEM SHUTDOWN', 'SELECT ''unterminated']) s;
 SELECT pg_temp.state($$SELECT * FROM bb.query('my-x/shop_my', 'SELECT 1')$$) AS mysql_dev;
 SELECT pg_temp.try($$SELECT * FROM bb.query('my-x/shop_my', 'SELECT 1; DROP TABLE t')$$) AS mysql_two_statements;
 -- export: same checks, its own formats

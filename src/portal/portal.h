@@ -60,6 +60,7 @@ typedef struct BBOutCol
  * bb_portal_check_pg returns true when the statement is a SELECT (a cursor may wrap it). */
 extern bool bb_portal_check_pg(const char *sql);
 extern void bb_portal_check_mysql(const char *sql);
+extern void bb_portal_check_clickhouse(const char *sql);
 
 /* Masking analysis of a PostgreSQL statement: the predicted result columns (BBOutCol *), or
  * an ERROR when the statement filters, sorts, groups or joins on a masked column or reads a

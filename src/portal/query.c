@@ -121,6 +121,13 @@ run_readonly(BBConn *conn, BBEngine engine, const char *sql, bool is_select, int
 			res = bb_exec_ex(conn, sql, &one_kept);
 		(void) bb_exec(conn, "ROLLBACK");
 	}
+	else if (engine == BB_ENGINE_CLICKHOUSE)
+	{
+		static const BBExecOptions read_only = {.single = true, .keep_rows = true, .read_only = true};
+
+		/* the rows past fetch are the driver's caps' business (bytebase.max_result_rows) */
+		res = bb_exec_ex(conn, sql, &read_only);
+	}
 	else
 	{
 		(void) bb_exec(conn, psprintf("SET SESSION sql_select_limit = %d", fetch));
@@ -229,6 +236,15 @@ bb_query_c(PG_FUNCTION_ARGS)
 			bb_portal_check_mysql(sql);
 			if (rules != NIL)
 				mysql_refuse_masked(sql, rules);
+			break;
+		case BB_ENGINE_CLICKHOUSE:
+			bb_portal_check_clickhouse(sql);
+			if (rules != NIL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("bb.query refuses queries on this ClickHouse database: it has masked columns"),
+						 errdetail("On ClickHouse databases masking is not followed through statements yet."),
+						 errhint("Ask an admin for a masking exemption.")));
 			break;
 		default:
 			ereport(ERROR,
@@ -379,6 +395,8 @@ bb_query_check(PG_FUNCTION_ARGS)
 		if (rules != NIL)
 			mysql_refuse_masked(sql, rules);
 	}
+	else if (engine == BB_ENGINE_CLICKHOUSE)
+		bb_portal_check_clickhouse(sql);
 	initStringInfo(&out);
 	appendStringInfoChar(&out, '[');
 	foreach(lc, cols)

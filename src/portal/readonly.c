@@ -50,7 +50,7 @@ refuse_write(const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 			 errmsg("bb.query runs reading statements only: %s is refused", what),
-			 errhint("Allowed: one SELECT, WITH ... SELECT, TABLE, VALUES, EXPLAIN or SHOW; changes go through bb.apply.")));
+			 errhint("Only one reading statement runs here (SELECT and the like, see the README); changes go through bb.apply.")));
 }
 
 /* Walks a reading statement and refuses anything that writes, locks or escapes the check. */
@@ -208,6 +208,56 @@ bb_portal_check_mysql(const char *sql)
 		for (int i = 0; mysql_refused_words[i]; i++)
 			if (bb_lex_word_is(sql, &t, mysql_refused_words[i]))
 				refuse_write(psprintf("%s", mysql_refused_words[i]));
+	}
+	if (first)
+		refuse_write("a statement without a command");
+}
+
+/* ClickHouse words that write, export, change settings or reach other servers, refused
+ * anywhere in the statement (as unquoted words). */
+static const char *const ch_refused_words[] = {
+	"INSERT", "INTO", "OUTFILE", "SETTINGS", "FORMAT", "ALTER", "DROP", "TRUNCATE", "KILL",
+	"SYSTEM", "OPTIMIZE", "ATTACH", "DETACH", "RENAME", "url", "remote", "remoteSecure",
+	"mysql", "postgresql", "jdbc", "odbc", "hdfs", "s3", "file", "input", NULL
+};
+
+/* ClickHouse: one statement starting with SELECT, WITH, SHOW, DESCRIBE, DESC, EXPLAIN or
+ * EXISTS, none of the refused words; the request itself runs with readonly=2. */
+void
+bb_portal_check_clickhouse(const char *sql)
+{
+	size_t		len = strlen(sql);
+	bb_stmt_span *spans = NULL;
+	int			n = bb_split(BB_DIALECT_CLICKHOUSE, sql, len, &spans);
+	bool		bad = n != 1 || spans[0].error != BB_SPLIT_OK;
+	bb_lexer	lx;
+	bb_lex_token t;
+	bool		first = true;
+
+	free(spans);
+	if (n < 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (bad)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg(n == 1 ? "bb.query cannot tell where the statement ends (an unterminated quote or comment)"
+						: "bb.query runs exactly one statement, not %d", n),
+				 errhint("Send one complete statement.")));
+	bb_lex_init(&lx, BB_DIALECT_CLICKHOUSE, sql, len);
+	for (bb_lex_next(&lx, &t); t.kind != BB_LEX_EOF; bb_lex_next(&lx, &t))
+	{
+		if (t.kind != BB_LEX_WORD)
+			continue;
+		if (first && !(bb_lex_word_is(sql, &t, "SELECT") || bb_lex_word_is(sql, &t, "WITH") ||
+					   bb_lex_word_is(sql, &t, "SHOW") || bb_lex_word_is(sql, &t, "EXPLAIN") ||
+					   bb_lex_word_is(sql, &t, "DESCRIBE") || bb_lex_word_is(sql, &t, "DESC") ||
+					   bb_lex_word_is(sql, &t, "EXISTS")))
+			refuse_write(psprintf("a statement starting with %s", pnstrdup(sql + t.start, Min(t.end - t.start, 30))));
+		first = false;
+		for (int i = 0; ch_refused_words[i]; i++)
+			if (t.end - t.start == strlen(ch_refused_words[i]) &&
+				pg_strncasecmp(sql + t.start, ch_refused_words[i], t.end - t.start) == 0)
+				refuse_write(psprintf("%s", ch_refused_words[i]));
 	}
 	if (first)
 		refuse_write("a statement without a command");

@@ -212,6 +212,25 @@ like "MariaDB: a table with masked columns is refused (fail-closed)" "ERROR:  0A
 	"$(q bbt_q_dev myq/bbq_my "SELECT email FROM customer")"
 is "MariaDB: nothing changed" "300" "$(my_sql "SELECT count(*) FROM bbq_my.plain")"
 
+# --- ClickHouse -------------------------------------------------------------------------------
+ch_sql() { curl -sS --fail "http://127.0.0.1:$CH_HTTP_PORT/" -u "$CH_USER:$CH_PASSWORD" --data-binary "$1"; }
+ok "clickhouse database" ch_sql "CREATE DATABASE IF NOT EXISTS bbq_ch"
+ok "clickhouse table" ch_sql "CREATE TABLE bbq_ch.t (a UInt32) ENGINE = Memory"
+ok "clickhouse rows" ch_sql "INSERT INTO bbq_ch.t SELECT number FROM system.numbers LIMIT 1500"
+ok "clickhouse instance" ctl_psql -v cpw="$CH_PASSWORD" <<EOF
+SELECT bb.add_instance('chq', 'clickhouse', '127.0.0.1', $CH_HTTP_PORT, '$CH_USER', :'cpw', 'dev');
+SELECT bb.sync_instance('chq');
+SELECT bb.assign_database('chq/bbq_ch', 'shop', 'dev');
+EOF
+is "ClickHouse: rows, cut at max_rows" '1|{"a": "0"}|t
+2|{"a": "1"}|t' "$(q bbt_q_dev chq/bbq_ch "SELECT a FROM t ORDER BY a" 2)"
+is "ClickHouse: default cap" "1000" "$(q bbt_q_dev chq/bbq_ch "SELECT a FROM t" | wc -l)"
+for s in "INSERT INTO t VALUES (1)" "SELECT 1; DROP TABLE t" "SELECT 1 SETTINGS readonly = 0" "ALTER TABLE t DELETE WHERE 1"; do
+	like "ClickHouse refused: $s" "ERROR:  25006" "$(q bbt_q_dev chq/bbq_ch "$s")"
+done
+is "ClickHouse: nothing changed" "1500" "$(ch_sql "SELECT count() FROM bbq_ch.t")"
+ch_sql "DROP DATABASE IF EXISTS bbq_ch" >/dev/null 2>&1
+
 # --- the query log ----------------------------------------------------------------------------
 wait_log() {  # DESC ROLE CONDITION
 	local i
