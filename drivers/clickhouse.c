@@ -152,7 +152,7 @@ ch_build_headers(BBConn *conn)
  * and for kept rows ClickHouse's own result limits stop the query at our caps (it would
  * otherwise buffer the whole result before sending the first byte). */
 static char *
-ch_url(BBConn *conn, const char *database, bool keep)
+ch_url(BBConn *conn, const char *database, bool keep, bool read_only)
 {
 	StringInfoData url;
 	bool		v6 = strchr(conn->info.host, ':') != NULL;
@@ -164,6 +164,8 @@ ch_url(BBConn *conn, const char *database, bool keep)
 	if (keep)
 		appendStringInfo(&url, "&max_result_rows=" INT64_FORMAT "&max_result_bytes=%d&result_overflow_mode=throw",
 						 (int64) bb_max_result_rows + 1, bb_max_result_bytes);
+	if (read_only)
+		appendStringInfoString(&url, "&readonly=2");
 	if (database != NULL)
 	{
 		char	   *esc = curl_easy_escape(CH(conn)->easy, database, 0);
@@ -285,7 +287,8 @@ static void ch_check_response(BBConn *conn, ChBody *body, CURLcode result, long 
  * "could not connect".
  */
 static BBResult *
-ch_request(BBConn *conn, const char *sql, const char *database, bool connecting, bool keep)
+ch_request(BBConn *conn, const char *sql, const char *database, bool connecting, bool keep,
+		   bool read_only)
 {
 	ChState    *st = CH(conn);
 	ChBody		body = {0};
@@ -307,7 +310,7 @@ ch_request(BBConn *conn, const char *sql, const char *database, bool connecting,
 	/* a fresh id per request, so KILL QUERY hits this one only */
 	snprintf(st->query_id, sizeof(st->query_id), "bytebase-%d-" INT64_FORMAT "-%u", MyProcPid,
 			 (int64) GetCurrentTimestamp(), ++ch_request_seq);
-	url = ch_url(conn, database, keep);
+	url = ch_url(conn, database, keep, read_only);
 	conn->command = sql;
 
 	PG_TRY();
@@ -571,7 +574,7 @@ ch_connect(BBConn *conn)
 	if (st->easy == NULL || st->multi == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	st->headers = ch_build_headers(conn);
-	(void) ch_request(conn, "SELECT version()", conn->info.database, true, true);
+	(void) ch_request(conn, "SELECT version()", conn->info.database, true, true, false);
 	conn->command = NULL;
 }
 
@@ -580,7 +583,7 @@ ch_connect(BBConn *conn)
 static BBResult *
 ch_exec(BBConn *conn, const char *sql, const BBExecOptions *opt)
 {
-	return ch_request(conn, sql, conn->info.database, false, opt->keep_rows);
+	return ch_request(conn, sql, conn->info.database, false, opt->keep_rows, opt->read_only);
 }
 
 /* The options of the driver's own catalog queries: rows kept (within the caps). */

@@ -70,6 +70,10 @@ typedef struct BBExecOptions
 	/* false: rows are counted (rows_returned) and dropped as they arrive, never
 	 * stored; true: kept, within bytebase.max_result_rows / max_result_bytes */
 	bool		keep_rows;
+	/* the engine refuses writes for this command where it has a per-request mode for it
+	 * (ClickHouse: readonly=2, settings may still change); others ignore it (callers use a
+	 * read-only transaction) */
+	bool		read_only;
 } BBExecOptions;
 
 typedef struct BBConn BBConn;	/* opaque, one per connection */
