@@ -1,5 +1,5 @@
--- bytebase 0.3 — developer portal (issue 11): governed queries with limits, masking, access
--- grants and a query log.  Runs after the 0.2 install script and as the 0.2 -> 0.3 update.
+-- bytebase 0.4 — developer portal (issue 11): governed queries with limits, masking, access
+-- grants and a query log.  Runs after the 0.3 install script and as the 0.3 -> 0.4 update.
 --
 -- Who may query what: admins every database; everyone else (developers, approvers) only the
 -- databases of projects they are members of, where the environment's query policy allows it —
