@@ -1,0 +1,181 @@
+/*
+ * schema_tables.c — bb._snapshot_tables(snapshot, drop_schema): the tables of a normalized
+ * schema snapshot (drivers/driver.h), each with its definition encoded as bytes, so that
+ * bb.schema_consistency can group ten thousand tenants' tables by content at the cost of one
+ * call per database.  Grouping the jsonb values themselves compares them token by token and
+ * printing them as text is slower still; bytes are hashed and compared with memcmp, and stay
+ * exact: every part is typed and length-prefixed, so two different definitions never encode
+ * alike (numbers encode normalized, 1.50 as 1.5).  drop_schema leaves the table's "schema"
+ * key out: on MySQL, TiDB and ClickHouse it is the database itself and differs on every tenant.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+PG_FUNCTION_INFO_V1(bb_snapshot_tables);
+
+/* Appends one string length-prefixed: "ab" + "c" never encodes like "a" + "bc". */
+static void
+put_string(StringInfo buf, const char *s, int len)
+{
+	uint32		n = (uint32) len;
+
+	appendBinaryStringInfo(buf, (const char *) &n, sizeof(n));
+	appendBinaryStringInfo(buf, s, len);
+}
+
+/* Appends a scalar: its type, then its value. */
+static void
+put_scalar(StringInfo buf, JsonbValue *v)
+{
+	appendStringInfoChar(buf, (char) v->type);
+	switch (v->type)
+	{
+		case jbvString:
+			put_string(buf, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			{
+				char	   *num = numeric_normalize(v->val.numeric);
+
+				put_string(buf, num, (int) strlen(num));
+				pfree(num);
+				break;
+			}
+		case jbvBool:
+			appendStringInfoChar(buf, v->val.boolean ? 1 : 0);
+			break;
+		case jbvNull:
+			break;
+		default:
+			elog(ERROR, "bytebase: unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
+/*
+ * The encoding of an object: its top-level keys and values, leaving out the key skip (NULL:
+ * none) and its value.  A nested array or object is taken as its binary jsonb bytes: a
+ * container starts 4-byte aligned and pads only to 4-byte boundaries, so its bytes depend
+ * on its content alone, not on where it sits; equal content (our snapshots hold strings,
+ * booleans and nulls) has equal bytes, and walking its tokens would cost ten times more.
+ */
+static bytea *
+encode_object(JsonbContainer *obj, const char *skip)
+{
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			skip_len = skip ? (int) strlen(skip) : 0;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY && skip != NULL &&
+			v.val.string.len == skip_len && memcmp(v.val.string.val, skip, skip_len) == 0)
+		{
+			(void) JsonbIteratorNext(&it, &v, true);	/* its value */
+			continue;
+		}
+		appendStringInfoChar(&buf, (char) tok);
+		if (tok != WJB_KEY && tok != WJB_VALUE)
+			continue;			/* the object's begin and end */
+		if (v.type == jbvBinary)
+		{
+			appendStringInfoChar(&buf, (char) jbvBinary);
+			put_string(&buf, (const char *) v.val.binary.data, v.val.binary.len);
+		}
+		else
+			put_scalar(&buf, &v);
+	}
+	SET_VARSIZE(buf.data, buf.len);
+	return (bytea *) buf.data;
+}
+
+/* The string value of key in an object, NULL when absent or not a string. */
+static text *
+string_member(JsonbContainer *obj, const char *key)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, (uint32) strlen(key), NULL);
+
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * One row per table object of snapshot->'tables': (ord = its 0-based position, schema, name,
+ * definition); elements that are not objects are skipped.  A snapshot without a "tables" array
+ * gives one row of NULLs: the caller reports it unreadable rather than comparing it.
+ */
+Datum
+bb_snapshot_tables(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+	bool		drop_schema = PG_GETARG_BOOL(1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	JsonbValue *tables = NULL;
+	JsonbContainer *arr;
+	Datum		values[4];
+	bool		nulls[4];
+	uint32		n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (JsonContainerIsObject(&jb->root))
+		tables = getKeyJsonValueFromContainer(&jb->root, "tables", 6, NULL);
+	if (tables == NULL || tables->type != jbvBinary ||
+		!JsonContainerIsArray(tables->val.binary.data) || JsonContainerIsScalar(tables->val.binary.data))
+	{
+		memset(nulls, true, sizeof(nulls));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		PG_RETURN_VOID();
+	}
+	arr = tables->val.binary.data;
+	n = JsonContainerSize(arr);
+	for (uint32 i = 0; i < n; i++)
+	{
+		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *obj;
+		bytea	   *definition;
+		text	   *schema;
+		text	   *name;
+
+		CHECK_FOR_INTERRUPTS();
+		if (elem == NULL)
+			continue;
+		if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
+		{
+			pfree(elem);
+			continue;
+		}
+		obj = elem->val.binary.data;
+		schema = string_member(obj, "schema");
+		name = string_member(obj, "name");
+		definition = encode_object(obj, drop_schema ? "schema" : NULL);
+
+		values[0] = Int32GetDatum((int32) i);
+		nulls[0] = false;
+		values[1] = schema ? PointerGetDatum(schema) : (Datum) 0;
+		nulls[1] = schema == NULL;
+		values[2] = name ? PointerGetDatum(name) : (Datum) 0;
+		nulls[2] = name == NULL;
+		values[3] = PointerGetDatum(definition);
+		nulls[3] = false;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(definition);
+		if (schema)
+			pfree(schema);
+		if (name)
+			pfree(name);
+		pfree(elem);
+	}
+	PG_FREE_IF_COPY(jb, 0);
+	PG_RETURN_VOID();
+}
