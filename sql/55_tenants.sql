@@ -195,6 +195,19 @@ SELECT e, a, v, bb._schema_norm(e, a, v) AS norm
                ('clickhouse', 'type', 'Nullable(String)'), ('mysql', 'type', NULL)) v(e, a, v);
 
 ---------------------------------------------------------------------------
+-- bb._snapshot_tables: a table's digest depends on its definition alone, not on where it sits
+-- in the snapshot, nor (drop_schema) on the database a MySQL snapshot names as its schema
+---------------------------------------------------------------------------
+SELECT x.ord, x.schema, x.name,
+       x.digest = (SELECT y.digest FROM bb._snapshot_tables(pg_temp.snap('mysql', 'm1'), true) y) AS same_as_m1,
+       x.digest = (SELECT y.digest FROM bb._snapshot_tables(pg_temp.snap('mysql', 'm1'), false) y) AS same_with_schema
+  FROM bb._snapshot_tables(jsonb_build_object('tables', jsonb_build_array(42, 'x',
+         '{"schema": "abcde", "name": "t", "columns": [{"n": 1.25}], "indexes": []}'::jsonb,
+         pg_temp.snap('mysql', 'a_longer_name')->'tables'->0)), true) x;
+SELECT s, x.* FROM (VALUES ('{}'), ('{"tables": {}}'), ('[]'), ('"x"'), ('{"tables": []}'), ('{"tables": [1, null]}')) v(s),
+       LATERAL bb._snapshot_tables(s::jsonb, false) x;
+
+---------------------------------------------------------------------------
 -- bb.database_versions: one row per database of a project
 ---------------------------------------------------------------------------
 -- history of t001 (inserted directly): versions applied out of time order, a failed change,

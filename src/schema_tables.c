@@ -1,15 +1,23 @@
 /*
  * schema_tables.c — bb._snapshot_tables(snapshot, drop_schema): the tables of a normalized
- * schema snapshot (drivers/driver.h), each with its definition encoded as bytes, so that
+ * schema snapshot (drivers/driver.h), each with a SHA-256 digest of its definition, so that
  * bb.schema_consistency can group ten thousand tenants' tables by content at the cost of one
- * call per database.  Grouping the jsonb values themselves compares them token by token and
- * printing them as text is slower still; bytes are hashed and compared with memcmp, and stay
- * exact: every part is typed and length-prefixed, so two different definitions never encode
- * alike (numbers encode normalized, 1.50 as 1.5).  drop_schema leaves the table's "schema"
- * key out: on MySQL, TiDB and ClickHouse it is the database itself and differs on every tenant.
+ * call per database.  Grouping the jsonb values themselves compares them token by token,
+ * printing them as text is slower still, and grouping their bytes sorts hundreds of megabytes;
+ * 32-byte digests group in memory.
+ *
+ * What is digested is an exact encoding of the table (encode_object): its keys and values
+ * typed and length-prefixed, nested arrays and objects as their binary jsonb bytes, so two
+ * different definitions never encode alike.  Equal definitions encode alike, but for numbers
+ * written with another scale (1.5, 1.50), which our snapshots do not hold: such tables count
+ * as two definitions and are then compared value by value, so the only cost is speed.
+ * drop_schema leaves the table's "schema" key out: on MySQL, TiDB and ClickHouse it is the
+ * database itself and differs on every tenant.
  */
 #include "postgres.h"
 
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -112,7 +120,7 @@ string_member(JsonbContainer *obj, const char *key)
 
 /*
  * One row per table object of snapshot->'tables': (ord = its 0-based position, schema, name,
- * definition); elements that are not objects are skipped.  A snapshot without a "tables" array
+ * digest = SHA-256 of its encoding); elements that are not objects are skipped.  A snapshot without a "tables" array
  * gives one row of NULLs: the caller reports it unreadable rather than comparing it.
  */
 Datum
@@ -126,6 +134,7 @@ bb_snapshot_tables(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	bool		nulls[4];
 	uint32		n;
+	pg_cryptohash_ctx *sha;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (JsonContainerIsObject(&jb->root))
@@ -139,11 +148,15 @@ bb_snapshot_tables(PG_FUNCTION_ARGS)
 	}
 	arr = tables->val.binary.data;
 	n = JsonContainerSize(arr);
+	sha = pg_cryptohash_create(PG_SHA256);	/* one per call: creating one costs more than hashing */
+	if (sha == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	for (uint32 i = 0; i < n; i++)
 	{
 		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
 		JsonbContainer *obj;
 		bytea	   *definition;
+		bytea	   *digest;
 		text	   *schema;
 		text	   *name;
 
@@ -159,6 +172,12 @@ bb_snapshot_tables(PG_FUNCTION_ARGS)
 		schema = string_member(obj, "schema");
 		name = string_member(obj, "name");
 		definition = encode_object(obj, drop_schema ? "schema" : NULL);
+		digest = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+		SET_VARSIZE(digest, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+		if (pg_cryptohash_init(sha) < 0 ||
+			pg_cryptohash_update(sha, (const uint8 *) VARDATA(definition), VARSIZE(definition) - VARHDRSZ) < 0 ||
+			pg_cryptohash_final(sha, (uint8 *) VARDATA(digest), PG_SHA256_DIGEST_LENGTH) < 0)
+			elog(ERROR, "bytebase: could not compute a SHA-256 digest: %s", pg_cryptohash_error(sha));
 
 		values[0] = Int32GetDatum((int32) i);
 		nulls[0] = false;
@@ -166,16 +185,18 @@ bb_snapshot_tables(PG_FUNCTION_ARGS)
 		nulls[1] = schema == NULL;
 		values[2] = name ? PointerGetDatum(name) : (Datum) 0;
 		nulls[2] = name == NULL;
-		values[3] = PointerGetDatum(definition);
+		values[3] = PointerGetDatum(digest);
 		nulls[3] = false;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		pfree(definition);
+		pfree(digest);
 		if (schema)
 			pfree(schema);
 		if (name)
 			pfree(name);
 		pfree(elem);
 	}
+	pg_cryptohash_free(sha);
 	PG_FREE_IF_COPY(jb, 0);
 	PG_RETURN_VOID();
 }

@@ -89,16 +89,15 @@ COMMENT ON FUNCTION bb._schema_norm(text, text, text) IS
   'default unquoted, CURRENT_TIMESTAMP() spelled current_timestamp. Quoted literals and identifiers are kept as they are.';
 
 CREATE FUNCTION bb._snapshot_tables(snapshot jsonb, drop_schema boolean,
-                                    OUT ord int, OUT schema text, OUT name text, OUT definition bytea)
+                                    OUT ord int, OUT schema text, OUT name text, OUT digest bytea)
 RETURNS SETOF record
-    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE ROWS 20 SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'bb_snapshot_tables';
 COMMENT ON FUNCTION bb._snapshot_tables(jsonb, boolean) IS
-  'The tables of a schema snapshot: position in its "tables" array, schema, name and the table''s definition encoded '
-  'as bytes (equal definitions encode alike; its "schema" left out when drop_schema); one row of NULLs when the '
-  'snapshot has no "tables" array.';
+  'The tables of a schema snapshot: position in its "tables" array, schema, name and a SHA-256 digest of the table''s '
+  'definition (its "schema" left out when drop_schema); one row of NULLs when the snapshot has no "tables" array.';
 
--- The comparison itself, set-based: each distinct table definition (grouped by its encoding) is
+-- The comparison itself, set-based: each distinct table definition (grouped by digest) is
 -- expanded once, whatever the number of tenants sharing it, so an unchanged fleet of 10,000
 -- tenants expands one definition per table.  "Majority" is the value most databases share;
 -- when two values tie for most there is none (majority_value NULL) and every side is listed.
@@ -114,17 +113,17 @@ WITH m AS MATERIALIZED (
    WHERE d.vanished_at IS NULL
 ),
 -- each distinct table definition per engine and table: the databases holding it, and where
--- to find it in the first one's snapshot; a row without definition lists unreadable snapshots
+-- to find it in the first one's snapshot; a row without digest lists unreadable snapshots
 dg AS MATERIALIZED (
-  SELECT m.engine, min(coalesce(t.schema, '')) AS sch, min(coalesce(t.name, '')) AS tname, t.definition,
+  SELECT m.engine, min(coalesce(t.schema, '')) AS sch, min(coalesce(t.name, '')) AS tname, t.digest,
          array_agg(m.id) AS dbs, array_agg(t.ord) AS ords
     FROM m JOIN bb.database d ON d.id = m.id
    CROSS JOIN LATERAL bb._snapshot_tables(d.schema_snapshot, m.engine <> 'postgres') AS t
    WHERE m.has_snapshot
-   GROUP BY m.engine, t.definition   -- the definition holds the name (and the schema where it is kept)
+   GROUP BY m.engine, t.digest   -- the definition holds the name (and the schema where it is kept)
 ),
 unreadable AS MATERIALIZED (
-  SELECT DISTINCT unnest(dg.dbs) AS id FROM dg WHERE dg.definition IS NULL
+  SELECT DISTINCT unnest(dg.dbs) AS id FROM dg WHERE dg.digest IS NULL
 ),
 -- the databases compared, and how many of each engine
 c AS MATERIALIZED (
@@ -139,7 +138,7 @@ dt AS MATERIALIZED (
          CASE WHEN dg.engine = 'postgres' THEN dg.sch ELSE '' END AS sch, dg.tname, dg.dbs,
          cardinality(dg.dbs)::bigint AS weight, d.schema_snapshot->'tables'->dg.ords[1] AS body
     FROM dg JOIN bb.database d ON d.id = dg.dbs[1]
-   WHERE dg.definition IS NOT NULL
+   WHERE dg.digest IS NOT NULL
 ),
 -- tables: how many databases of the engine hold each, in how many distinct definitions
 tp AS MATERIALIZED (
