@@ -99,21 +99,26 @@ COMMENT ON FUNCTION bb._snapshot_tables(jsonb, boolean) IS
 
 -- The comparison itself, set-based: each distinct table definition (grouped by digest) is
 -- expanded once, whatever the number of tenants sharing it, so an unchanged fleet of 10,000
--- tenants expands one definition per table.  "Majority" is the value most databases share;
--- when two values tie for most there is none (majority_value NULL) and every side is listed.
+-- tenants expands none (a table with one definition cannot differ).  "Majority" is the value
+-- most databases share; when two values tie for most there is none (majority_value NULL) and
+-- every side is listed.  Joins are on small surrogate keys and anti-joins are EXCEPTs, so no
+-- plan can rescan a large intermediate result per row; the query runs through EXECUTE so that
+-- it is planned knowing the number of databases.
 CREATE FUNCTION bb._schema_consistency(databases bigint[])
 RETURNS TABLE(database text, engine text, kind text, object text, difference text,
               majority_value text, database_value text, majority_count bigint, compared bigint)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  RETURN QUERY EXECUTE $q$
 WITH m AS MATERIALIZED (
   SELECT d.id, i.engine, i.name || '/' || d.name AS ref, d.sync_error, d.schema_snapshot IS NOT NULL AS has_snapshot
-    FROM (SELECT DISTINCT x.id FROM unnest(databases) AS x(id)) x
+    FROM (SELECT DISTINCT x.id FROM unnest($1::bigint[]) AS x(id)) x
     JOIN bb.database d ON d.id = x.id
     JOIN bb.instance i ON i.id = d.instance_id
    WHERE d.vanished_at IS NULL
 ),
--- each distinct table definition per engine and table: the databases holding it, and where
--- to find it in the first one's snapshot; a row without digest lists unreadable snapshots
+-- each distinct table definition per engine: the databases holding it, and where to find it
+-- in the first one's snapshot; a row without digest lists unreadable snapshots
 dg AS MATERIALIZED (
   SELECT m.engine, min(coalesce(t.schema, '')) AS sch, min(coalesce(t.name, '')) AS tname, t.digest,
          array_agg(m.id) AS dbs, array_agg(t.ord) AS ords
@@ -127,8 +132,7 @@ unreadable AS MATERIALIZED (
 ),
 -- the databases compared, and how many of each engine
 c AS MATERIALIZED (
-  SELECT m.id, m.engine FROM m
-   WHERE m.has_snapshot AND NOT EXISTS (SELECT 1 FROM unreadable u WHERE u.id = m.id)
+  SELECT m.id, m.engine FROM m WHERE m.has_snapshot AND m.id NOT IN (SELECT u.id FROM unreadable u)
 ),
 total AS MATERIALIZED (
   SELECT c.engine, count(*) AS n FROM c GROUP BY c.engine
@@ -136,26 +140,29 @@ total AS MATERIALIZED (
 dt AS MATERIALIZED (
   SELECT row_number() OVER () AS tid, dg.engine,
          CASE WHEN dg.engine = 'postgres' THEN dg.sch ELSE '' END AS sch, dg.tname, dg.dbs,
-         cardinality(dg.dbs)::bigint AS weight, d.schema_snapshot->'tables'->dg.ords[1] AS body
-    FROM dg JOIN bb.database d ON d.id = dg.dbs[1]
-   WHERE dg.digest IS NOT NULL
+         cardinality(dg.dbs)::bigint AS weight, dg.dbs[1] AS first_db, dg.ords[1] AS first_ord
+    FROM dg WHERE dg.digest IS NOT NULL
 ),
--- tables: how many databases of the engine hold each, in how many distinct definitions
+-- tables (tk): how many databases of the engine hold each, in how many distinct definitions
 tp AS MATERIALIZED (
-  SELECT dt.engine, dt.sch, dt.tname, sum(dt.weight)::bigint AS holders, t.n, count(*) AS variants
-    FROM dt JOIN total t ON t.engine = dt.engine
-   GROUP BY dt.engine, dt.sch, dt.tname, t.n
+  SELECT row_number() OVER () AS tk, y.* FROM (
+    SELECT dt.engine, dt.sch, dt.tname, sum(dt.weight)::bigint AS holders, t.n, count(*) AS variants
+      FROM dt JOIN total t ON t.engine = dt.engine
+     GROUP BY dt.engine, dt.sch, dt.tname, t.n) y
+),
+dtt AS MATERIALIZED (
+  SELECT dt.tid, dt.dbs, dt.weight, dt.first_db, dt.first_ord, tp.*
+    FROM dt JOIN tp ON tp.engine = dt.engine AND tp.sch = dt.sch AND tp.tname = dt.tname
 ),
 -- columns and indexes of the tables most databases hold, in more than one definition (one
 -- definition cannot differ from itself): one row per aspect compared, raw
 o AS MATERIALIZED (
-  SELECT dt.tid, dt.engine, dt.sch, dt.tname, dt.weight, tp.holders AS table_holders, x.kind, x.oname,
-         x.aspect, x.raw
-    FROM dt JOIN tp ON tp.engine = dt.engine AND tp.sch = dt.sch AND tp.tname = dt.tname
-                   AND tp.holders * 2 > tp.n AND tp.variants > 1
+  SELECT dtt.tid, dtt.tk, dtt.engine, dtt.weight, x.kind, x.oname, x.aspect, x.raw
+    FROM dtt JOIN bb.database d ON d.id = dtt.first_db
+   CROSS JOIN LATERAL (SELECT d.schema_snapshot->'tables'->dtt.first_ord AS body) b
    CROSS JOIN LATERAL (
      SELECT 'column' AS kind, col->>'name' AS oname, a.aspect, a.raw
-       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(dt.body->'columns') = 'array' THEN dt.body->'columns' END) col
+       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.body->'columns') = 'array' THEN b.body->'columns' END) col
       CROSS JOIN LATERAL (VALUES
         ('type', col->>'type'),
         ('nullable', CASE WHEN col->'nullable' = 'true' THEN 'NULL' WHEN col->'nullable' = 'false' THEN 'NOT NULL'
@@ -164,7 +171,7 @@ o AS MATERIALIZED (
       WHERE jsonb_typeof(col) = 'object' AND col->>'name' IS NOT NULL
      UNION ALL
      SELECT 'index', ix->>'name', a.aspect, a.raw
-       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(dt.body->'indexes') = 'array' THEN dt.body->'indexes' END) ix
+       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(b.body->'indexes') = 'array' THEN b.body->'indexes' END) ix
       CROSS JOIN LATERAL (VALUES
         ('columns', '(' || coalesce((SELECT string_agg(k.col #>> '{}', ', ' ORDER BY k.ord)
                                        FROM jsonb_array_elements(CASE WHEN jsonb_typeof(ix->'columns') = 'array'
@@ -173,6 +180,7 @@ o AS MATERIALIZED (
         ('uniqueness', CASE WHEN ix->'primary' = 'true' THEN 'primary key' WHEN ix->'unique' = 'true' THEN 'unique'
                             ELSE 'not unique' END)) a(aspect, raw)
       WHERE jsonb_typeof(ix) = 'object' AND ix->>'name' IS NOT NULL) x
+   WHERE dtt.holders * 2 > dtt.n AND dtt.variants > 1
 ),
 -- the normal form of each distinct type, default and index column list (bb._schema_norm)
 nv AS MATERIALIZED (
@@ -181,76 +189,77 @@ nv AS MATERIALIZED (
     FROM (SELECT DISTINCT o.engine, o.aspect, o.raw FROM o
            WHERE o.aspect IN ('type', 'default', 'columns') AND o.raw IS NOT NULL) v
 ),
-ov AS MATERIALIZED (
-  SELECT o.tid, o.engine, o.sch, o.tname, o.weight, o.table_holders, o.kind, o.oname, o.aspect,
+-- columns and indexes (ok): how many databases (of those holding the table) hold each, and
+-- which definitions
+op AS MATERIALIZED (
+  SELECT row_number() OVER () AS ok, y.* FROM (
+    SELECT x.tk, x.kind, x.oname, sum(x.weight)::bigint AS holders, array_agg(x.tid) AS tids
+      FROM (SELECT DISTINCT o.tid, o.tk, o.kind, o.oname, o.weight FROM o) x
+     GROUP BY x.tk, x.kind, x.oname) y
+),
+-- each value of each aspect of the objects most holders of their table hold, with the
+-- definitions that have it
+av AS MATERIALIZED (
+  SELECT op.ok, o.aspect,
          CASE WHEN o.aspect IN ('type', 'default', 'columns') THEN
                 coalesce(nv.norm, CASE o.aspect WHEN 'default' THEN 'no default' ELSE 'unknown' END)
-              ELSE o.raw END AS val
-    FROM o LEFT JOIN nv ON nv.engine = o.engine AND nv.aspect = o.aspect AND nv.raw = o.raw
-),
--- columns and indexes: how many databases (of those holding the table) hold each
-op AS MATERIALIZED (
-  SELECT x.engine, x.sch, x.tname, x.kind, x.oname, sum(x.weight)::bigint AS holders, x.table_holders
-    FROM (SELECT DISTINCT o.tid, o.engine, o.sch, o.tname, o.kind, o.oname, o.weight, o.table_holders FROM o) x
-   GROUP BY x.engine, x.sch, x.tname, x.kind, x.oname, x.table_holders
-),
--- each value of each aspect of the objects most holders of their table hold
-av AS MATERIALIZED (
-  SELECT ov.engine, ov.sch, ov.tname, ov.kind, ov.oname, ov.aspect, ov.val, sum(ov.weight)::bigint AS cnt, op.holders
-    FROM ov JOIN op ON (op.engine, op.sch, op.tname, op.kind, op.oname) = (ov.engine, ov.sch, ov.tname, ov.kind, ov.oname)
-   WHERE op.holders * 2 > op.table_holders
-   GROUP BY ov.engine, ov.sch, ov.tname, ov.kind, ov.oname, ov.aspect, ov.val, op.holders
+              ELSE o.raw END AS val,
+         sum(o.weight)::bigint AS cnt, array_agg(o.tid) AS tids
+    FROM o
+    JOIN op ON op.tk = o.tk AND op.kind = o.kind AND op.oname = o.oname
+    JOIN tp ON tp.tk = o.tk
+    LEFT JOIN nv ON nv.engine = o.engine AND nv.aspect = o.aspect AND nv.raw = o.raw
+   WHERE op.holders * 2 > tp.holders
+   GROUP BY 1, 2, 3
 ),
 -- the majority value of each aspect that has more than one value (NULL on a tie)
 am AS MATERIALIZED (
-  SELECT y.engine, y.sch, y.tname, y.kind, y.oname, y.aspect, y.top, y.holders,
-         CASE WHEN cardinality(y.topvals) = 1 THEN y.topvals[1] END AS majority
-    FROM (SELECT v.engine, v.sch, v.tname, v.kind, v.oname, v.aspect, v.holders, max(v.cnt) AS top,
-                 array_agg(v.val) FILTER (WHERE v.cnt = v.top) AS topvals
-            FROM (SELECT av.*, max(av.cnt) OVER w AS top, count(*) OVER w AS nvals
-                    FROM av WINDOW w AS (PARTITION BY av.engine, av.sch, av.tname, av.kind, av.oname, av.aspect)) v
-           WHERE v.nvals > 1
-           GROUP BY v.engine, v.sch, v.tname, v.kind, v.oname, v.aspect, v.holders) y
+  SELECT v.ok, v.aspect, max(v.cnt) AS top,
+         CASE WHEN count(*) FILTER (WHERE v.cnt = v.top) = 1 THEN min(v.val) FILTER (WHERE v.cnt = v.top) END AS majority
+    FROM (SELECT av.ok, av.aspect, av.val, av.cnt, max(av.cnt) OVER w AS top, count(*) OVER w AS nvals
+            FROM av WINDOW w AS (PARTITION BY av.ok, av.aspect)) v
+   WHERE v.nvals > 1
+   GROUP BY v.ok, v.aspect
 ),
--- what differs, per database (id) or per distinct table definition (tid)
+-- what differs: per database (id) or per table definition (tid)
 diff AS (
   -- tables most databases hold (or half: a tie) that a database lacks
-  SELECT c.id, NULL::bigint AS tid, c.engine, 'table' AS kind, tp.sch, tp.tname, NULL::text AS oname,
+  SELECT x.id, NULL::bigint AS tid, x.tk, 'table' AS kind, NULL::text AS oname,
          'missing' AS difference, CASE WHEN tp.holders * 2 > tp.n THEN 'present' END AS majority_value,
          'absent' AS database_value, tp.holders AS majority_count, tp.n AS compared
-    FROM tp JOIN c ON c.engine = tp.engine
-   WHERE tp.holders * 2 >= tp.n AND tp.holders < tp.n
-     AND NOT EXISTS (SELECT 1 FROM (SELECT dt.engine, dt.sch, dt.tname, unnest(dt.dbs) AS id FROM dt) h
-                      WHERE h.id = c.id AND h.engine = tp.engine AND h.sch = tp.sch AND h.tname = tp.tname)
+    FROM (SELECT c.id, tp.tk FROM tp JOIN c ON c.engine = tp.engine
+           WHERE tp.holders * 2 >= tp.n AND tp.holders < tp.n
+          EXCEPT
+          SELECT unnest(dtt.dbs), dtt.tk FROM dtt WHERE dtt.holders * 2 >= dtt.n AND dtt.holders < dtt.n) x
+    JOIN tp ON tp.tk = x.tk
   UNION ALL
   -- tables most databases do not hold (or half)
-  SELECT NULL, dt.tid, dt.engine, 'table', dt.sch, dt.tname, NULL,
-         'extra', CASE WHEN tp.holders * 2 < tp.n THEN 'absent' END, 'present', tp.n - tp.holders, tp.n
-    FROM dt JOIN tp ON tp.engine = dt.engine AND tp.sch = dt.sch AND tp.tname = dt.tname
-   WHERE tp.holders * 2 <= tp.n
+  SELECT NULL, dtt.tid, dtt.tk, 'table', NULL,
+         'extra', CASE WHEN dtt.holders * 2 < dtt.n THEN 'absent' END, 'present', dtt.n - dtt.holders, dtt.n
+    FROM dtt WHERE dtt.holders * 2 <= dtt.n
   UNION ALL
   -- columns and indexes most holders of their table hold (or half) that a definition lacks
-  SELECT NULL, dt.tid, dt.engine, op.kind, dt.sch, dt.tname, op.oname,
-         'missing', CASE WHEN op.holders * 2 > op.table_holders THEN 'present' END, 'absent',
-         op.holders, op.table_holders
-    FROM dt JOIN op ON op.engine = dt.engine AND op.sch = dt.sch AND op.tname = dt.tname
-   WHERE op.holders * 2 >= op.table_holders AND op.holders < op.table_holders
-     AND NOT EXISTS (SELECT 1 FROM o WHERE o.tid = dt.tid AND o.kind = op.kind AND o.oname = op.oname)
+  SELECT NULL, x.tid, op.tk, op.kind, op.oname,
+         'missing', CASE WHEN op.holders * 2 > tp.holders THEN 'present' END, 'absent', op.holders, tp.holders
+    FROM (SELECT dtt.tid, op.ok FROM op JOIN dtt ON dtt.tk = op.tk
+           WHERE op.holders * 2 >= dtt.holders AND op.holders < dtt.holders
+          EXCEPT
+          SELECT unnest(op.tids), op.ok FROM op) x
+    JOIN op ON op.ok = x.ok JOIN tp ON tp.tk = op.tk
   UNION ALL
   -- columns and indexes most holders of their table do not hold (or half)
-  SELECT DISTINCT NULL::bigint, o.tid, o.engine, o.kind, o.sch, o.tname, o.oname,
-         'extra', CASE WHEN op.holders * 2 < op.table_holders THEN 'absent' END, 'present',
-         op.table_holders - op.holders, op.table_holders
-    FROM o JOIN op ON (op.engine, op.sch, op.tname, op.kind, op.oname) = (o.engine, o.sch, o.tname, o.kind, o.oname)
-   WHERE op.holders * 2 <= op.table_holders
+  SELECT NULL, x.tid, op.tk, op.kind, op.oname,
+         'extra', CASE WHEN op.holders * 2 < tp.holders THEN 'absent' END, 'present', tp.holders - op.holders, tp.holders
+    FROM op JOIN tp ON tp.tk = op.tk CROSS JOIN LATERAL unnest(op.tids) AS x(tid)
+   WHERE op.holders * 2 <= tp.holders
   UNION ALL
   -- a type, nullability, default, index column list or uniqueness unlike the majority's
-  SELECT NULL, ov.tid, ov.engine, ov.kind, ov.sch, ov.tname, ov.oname,
-         ov.aspect || CASE WHEN ov.aspect = 'columns' THEN ' differ' ELSE ' differs' END,
-         am.majority, ov.val, am.top, am.holders
-    FROM ov JOIN am ON (am.engine, am.sch, am.tname, am.kind, am.oname, am.aspect)
-                     = (ov.engine, ov.sch, ov.tname, ov.kind, ov.oname, ov.aspect)
-   WHERE am.majority IS NULL OR ov.val <> am.majority
+  SELECT NULL, x.tid, op.tk, op.kind, op.oname,
+         av.aspect || CASE WHEN av.aspect = 'columns' THEN ' differ' ELSE ' differs' END,
+         am.majority, av.val, am.top, op.holders
+    FROM av JOIN am ON am.ok = av.ok AND am.aspect = av.aspect JOIN op ON op.ok = av.ok
+   CROSS JOIN LATERAL unnest(av.tids) AS x(tid)
+   WHERE am.majority IS NULL OR av.val <> am.majority
 )
 SELECT r.database, r.engine, r.kind, r.object, r.difference, r.majority_value, r.database_value,
        r.majority_count, r.compared
@@ -261,16 +270,18 @@ SELECT r.database, r.engine, r.kind, r.object, r.difference, r.majority_value, r
            NULL::bigint AS majority_count, NULL::bigint AS compared, 0 AS kind_order
       FROM m WHERE NOT m.has_snapshot OR m.id IN (SELECT u.id FROM unreadable u)
     UNION ALL
-    SELECT m.ref, f.engine, f.kind, concat_ws('.', nullif(f.sch, ''), f.tname, f.oname),
+    SELECT m.ref, tp.engine, f.kind, concat_ws('.', nullif(tp.sch, ''), tp.tname, f.oname),
            f.difference, f.majority_value, f.database_value, f.majority_count, f.compared,
            CASE f.kind WHEN 'table' THEN 1 WHEN 'column' THEN 2 ELSE 3 END
       FROM diff f
+      JOIN tp ON tp.tk = f.tk
       LEFT JOIN dt ON dt.tid = f.tid
      CROSS JOIN LATERAL unnest(CASE WHEN f.id IS NOT NULL THEN ARRAY[f.id] ELSE dt.dbs END) AS x(id)
       JOIN m ON m.id = x.id
   ) r
  ORDER BY r.database, r.kind_order, r.object, r.difference
-$$;
+$q$ USING databases;
+END $fn$;
 COMMENT ON FUNCTION bb._schema_consistency(bigint[]) IS
   'Internal: the schema consistency report of a set of databases (no visibility check: call bb.schema_consistency).';
 REVOKE ALL ON FUNCTION bb._schema_consistency(bigint[]) FROM PUBLIC;
