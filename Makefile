@@ -1,13 +1,13 @@
 # PGXS build of the bytebase extension (src/ core, drivers/ engine drivers)
 EXTENSION   = bytebase
-EXT_VERSION = 0.2
+EXT_VERSION = 0.3
 MODULE_big  = bytebase
 
 SRCS = $(sort $(wildcard src/*.c src/*/*.c drivers/*.c))
 OBJS = $(SRCS:.c=.o)
 
 # The install script of a version is assembled from its fragments in sql/<version>/; a version
-# that has landed on main is frozen (sql/0.1 is).  The upgrade script X--Y is its head
+# that has landed on main is frozen (sql/0.1 and sql/0.2 are).  The upgrade script X--Y is its head
 # sql/upgrade/X--Y.sql (drops X's functions and views, migrates the tables) followed by the
 # re-runnable fragments of Y: everything but 00_prelude (fresh installs only) and 10_catalog
 # (the tables, which the head migrates).  test/integration/02_upgrade.sh proves that an update
@@ -15,7 +15,10 @@ OBJS = $(SRCS:.c=.o)
 FRAGMENTS_0.1 = $(sort $(wildcard sql/0.1/*.sql))
 FRAGMENTS_0.2 = $(sort $(wildcard sql/0.2/*.sql))
 CODE_0.2      = $(filter-out sql/0.2/00_% sql/0.2/10_%,$(FRAGMENTS_0.2))
-DATA_built = bytebase--0.1.sql bytebase--0.2.sql bytebase--0.1--0.2.sql
+# From 0.3 on a version adds to the one before: its fragments in sql/<version>/ are written to
+# run both after the older install script (fresh install) and as the update from it.
+FRAGMENTS_0.3 = $(sort $(wildcard sql/0.3/*.sql))
+DATA_built = bytebase--0.1.sql bytebase--0.2.sql bytebase--0.1--0.2.sql bytebase--0.3.sql bytebase--0.2--0.3.sql
 DATA       = $(wildcard sql/bytebase--*--*.sql)
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/[0-9][0-9]_*.sql)))
@@ -44,6 +47,10 @@ bytebase--0.1.sql: $(FRAGMENTS_0.1)
 bytebase--0.2.sql: $(FRAGMENTS_0.2)
 	cat $^ > $@
 bytebase--0.1--0.2.sql: sql/upgrade/0.1--0.2.sql $(CODE_0.2)
+	cat $^ > $@
+bytebase--0.3.sql: $(FRAGMENTS_0.2) $(FRAGMENTS_0.3)
+	cat $^ > $@
+bytebase--0.2--0.3.sql: sql/upgrade/0.2--0.3.sql $(FRAGMENTS_0.3)
 	cat $^ > $@
 
 .PHONY: check-all

@@ -45,9 +45,10 @@ CREATE TABLE bb.project (
   name        text NOT NULL UNIQUE,
   title       text,
   created_by  name NOT NULL DEFAULT bb._caller(),
-  created_at  timestamptz NOT NULL DEFAULT now()
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  deployment  jsonb CHECK (deployment IS NULL OR jsonb_typeof(deployment) = 'array')  -- waves (bb.set_deployment)
 );
-COMMENT ON TABLE bb.project IS 'Projects group databases that change together.';
+COMMENT ON TABLE bb.project IS 'Projects group databases that change together; deployment orders a stage''s databases into waves.';
 
 CREATE TABLE bb.project_member (
   project_id  bigint NOT NULL REFERENCES bb.project ON DELETE CASCADE,
@@ -135,6 +136,7 @@ CREATE TABLE bb.issue (
   statement_hash  text NOT NULL REFERENCES bb.statement,
   status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'failed', 'canceled')),
   out_of_order    boolean NOT NULL DEFAULT false,
+  deployment      jsonb,                   -- the project's waves when the issue was planned
   created_by      name NOT NULL DEFAULT bb._caller(),
   created_at      timestamptz NOT NULL DEFAULT now(),
   updated_at      timestamptz NOT NULL DEFAULT now()
@@ -167,6 +169,7 @@ CREATE TABLE bb.task (
   error         text,
   skip_reason   text,
   resume_from   int NOT NULL DEFAULT 0 CHECK (resume_from >= 0),  -- statements done by earlier attempts
+  wave          int NOT NULL DEFAULT 1 CHECK (wave >= 1),          -- position of its wave in the stage
   UNIQUE (issue_id, database_id)
 );
 COMMENT ON TABLE bb.task IS 'The change applied to one database; state changes only through bb._task_* functions; claimed with FOR NO KEY UPDATE SKIP LOCKED.';
@@ -176,6 +179,23 @@ CREATE INDEX task_unfinished ON bb.task (stage_id, status) WHERE status NOT IN (
 -- one change at a time per database, in issue order: the earlier unfinished task of a database
 CREATE INDEX task_database_queue ON bb.task (database_id, issue_id)
   WHERE status IN ('pending_approval', 'pending', 'running', 'failed');
+-- the active wave of a stage (lowest with work left), its running tasks, its failures
+CREATE INDEX task_wave_open ON bb.task (stage_id, wave) WHERE status IN ('pending_approval', 'pending', 'running');
+CREATE INDEX task_wave_failed ON bb.task (stage_id, wave) WHERE status = 'failed';
+
+-- The waves of a stage, frozen when the issue is planned (from the project's deployment).
+CREATE TABLE bb.stage_wave (
+  stage_id        bigint NOT NULL REFERENCES bb.stage ON DELETE CASCADE,
+  wave            int NOT NULL CHECK (wave >= 1),
+  name            text NOT NULL,
+  parallel        int CHECK (parallel IS NULL OR parallel >= 1),   -- NULL: bytebase.max_workers
+  on_error        text NOT NULL CHECK (on_error IN ('stop', 'continue', 'threshold')),
+  stop_after_failed_percent numeric CHECK (stop_after_failed_percent BETWEEN 0 AND 100),
+  size            int NOT NULL CHECK (size >= 0),
+  PRIMARY KEY (stage_id, wave)
+);
+COMMENT ON TABLE bb.stage_wave IS
+  'Waves of a stage: a wave starts when the one before is finished, runs at most parallel tasks at once; on_error stop (a failure stops the issue), continue, or threshold (stops past stop_after_failed_percent of its size).';
 
 CREATE TABLE bb.task_run (
   id              bigserial PRIMARY KEY,
@@ -322,6 +342,7 @@ SELECT pg_catalog.pg_extension_config_dump('bb.issue_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.stage', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.stage_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task', '');
+SELECT pg_catalog.pg_extension_config_dump('bb.stage_wave', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task_run', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.task_run_id_seq', '');

@@ -29,8 +29,14 @@ BEGIN
      AND EXISTS (SELECT 1 FROM bb.task t WHERE t.stage_id = s.id AND t.status NOT IN ('done', 'skipped'))
    ORDER BY s.position LIMIT 1;
   IF cur IS NULL THEN RETURN 'done'; END IF;
-  IF EXISTS (SELECT 1 FROM bb.task t WHERE t.stage_id = cur AND t.status NOT IN ('done', 'skipped')
-                AND t.status IN ('pending', 'running')) THEN
+  IF EXISTS (SELECT 1 FROM bb.task t WHERE t.stage_id = cur AND t.status = 'running') THEN
+    RETURN 'running';
+  END IF;
+  -- a wave's on_error policy stopped the issue: what still waits does not start
+  IF bb._issue_stop_reason(issue) IS NOT NULL THEN
+    RETURN 'failed';
+  END IF;
+  IF EXISTS (SELECT 1 FROM bb.task t WHERE t.stage_id = cur AND t.status = 'pending') THEN
     RETURN 'running';
   END IF;
   IF EXISTS (SELECT 1 FROM bb.task t WHERE t.stage_id = cur AND t.status NOT IN ('done', 'skipped')
@@ -40,7 +46,7 @@ BEGIN
   RETURN 'failed';   -- only failed (or canceled) tasks hold the current stage
 END $$;
 COMMENT ON FUNCTION bb._issue_state(bigint) IS
-  'Derived issue state: done, failed, canceled, waiting_approval or running (open and progressing); NULL for an unknown issue.';
+  'Derived issue state: done, failed (also when a wave''s on_error stopped it), canceled, waiting_approval or running (open and progressing); NULL for an unknown issue.';
 
 -- Stores the derived status on the issue.  In the changing transaction (default) it locks the
 -- issue row first, so that concurrent finishers serialize and the last one sees the others'
@@ -164,10 +170,12 @@ COMMENT ON FUNCTION bb._earlier_issue_on(bigint, bigint) IS
 
 -- Tasks that may start now: pending, of an open issue, in the issue's current stage (the first
 -- stage that still has a task not done or skipped), that stage approved when it needs approval,
--- no plan check of the task still pending or running, and no earlier issue unfinished on the
--- same database.  Index-driven: open issues (issue_open), their few stages
--- (stage_issue_id_position_key + task_unfinished), the stage's pending tasks (task_runnable),
--- the task's open checks (plan_check_open), the database's queue (task_database_queue).
+-- in the stage's active wave (the lowest with work left) below its parallel cap, the issue not
+-- stopped by a wave's on_error policy, no plan check of the task still pending or running, and
+-- no earlier issue unfinished on the same database.  Index-driven: open issues (issue_open),
+-- their few stages (stage_issue_id_position_key + task_unfinished), the active wave and its
+-- running tasks (task_wave_open), the stage's pending tasks (task_runnable), the task's open
+-- checks (plan_check_open), the database's queue (task_database_queue).
 CREATE VIEW bb._runnable_tasks WITH (security_invoker = true) AS
   SELECT t.id, t.issue_id, t.stage_id, t.database_id
     FROM bb.issue i
@@ -177,9 +185,17 @@ CREATE VIEW bb._runnable_tasks WITH (security_invoker = true) AS
        WHERE s.issue_id = i.id
          AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = s.id AND u.status NOT IN ('done', 'skipped'))
        ORDER BY s.position LIMIT 1) cur
-    JOIN bb.task t ON t.stage_id = cur.id AND t.status = 'pending'
+    CROSS JOIN LATERAL (
+      SELECT min(u.wave) AS wave FROM bb.task u
+       WHERE u.stage_id = cur.id AND u.status IN ('pending_approval', 'pending', 'running')) aw
+    JOIN bb.stage_wave sw ON sw.stage_id = cur.id AND sw.wave = aw.wave
+    JOIN bb.task t ON t.stage_id = cur.id AND t.wave = aw.wave AND t.status = 'pending'
    WHERE i.status = 'open'
      AND (NOT cur.needs_approval OR cur.approved_at IS NOT NULL)
+     AND (sw.parallel IS NULL
+          OR (SELECT count(*) FROM bb.task r WHERE r.stage_id = cur.id AND r.wave = aw.wave AND r.status = 'running')
+             < sw.parallel)
+     AND bb._issue_stop_reason(i.id) IS NULL
      AND NOT EXISTS (SELECT 1 FROM bb.plan_check c
                       WHERE c.task_id = t.id AND c.status IN ('pending', 'running'))
      AND NOT EXISTS (SELECT 1 FROM bb.task e JOIN bb.issue ei ON ei.id = e.issue_id
@@ -187,7 +203,7 @@ CREATE VIEW bb._runnable_tasks WITH (security_invoker = true) AS
                         AND e.status IN ('pending_approval', 'pending', 'running', 'failed')
                         AND ei.status IN ('open', 'failed'));
 COMMENT ON VIEW bb._runnable_tasks IS
-  'Ids of the tasks the workers may start now (stage gating, approvals, plan checks, issue order per database).';
+  'Ids of the tasks the workers may start now (stage gating, approvals, waves and their parallel caps and on_error policies, plan checks, issue order per database).';
 
 -- Dry runs are due when their task's stage becomes the current one and no earlier issue is
 -- unfinished on the database (a dry run before that change would judge the wrong schema).
@@ -221,6 +237,7 @@ CREATE FUNCTION bb._task_claim(executor_pid int,
                                OUT dry_run boolean, OUT first_statement int)
 RETURNS SETOF record
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE chosen record; cap int;
 BEGIN
   RETURN QUERY
   WITH pick AS (SELECT c.task_id FROM bb.plan_check c
@@ -234,14 +251,25 @@ BEGIN
 
   -- t.status is tested on t itself: a row locked after another executor's claim committed is
   -- re-checked in its new version (the view's own scan of bb.task is not re-checked)
+  SELECT t.id, t.stage_id, t.wave INTO chosen FROM bb.task t
+   WHERE t.status = 'pending' AND t.id IN (SELECT r.id FROM bb._runnable_tasks r)
+   ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED;
+  IF NOT FOUND THEN RETURN; END IF;
+  -- a wave's parallel cap holds against concurrent claims: its row is locked (claimers of the
+  -- wave queue here) and its running tasks counted again with a fresh snapshot
+  SELECT sw.parallel INTO cap FROM bb.stage_wave sw WHERE sw.stage_id = chosen.stage_id AND sw.wave = chosen.wave;
+  IF cap IS NOT NULL THEN
+    PERFORM 1 FROM bb.stage_wave sw WHERE sw.stage_id = chosen.stage_id AND sw.wave = chosen.wave FOR NO KEY UPDATE;
+    IF (SELECT count(*) FROM bb.task r WHERE r.stage_id = chosen.stage_id AND r.wave = chosen.wave
+                                         AND r.status = 'running') >= cap THEN
+      RETURN;
+    END IF;
+  END IF;
   RETURN QUERY
-  WITH c AS (SELECT t.id FROM bb.task t
-              WHERE t.status = 'pending' AND t.id IN (SELECT r.id FROM bb._runnable_tasks r)
-              ORDER BY t.id LIMIT 1 FOR NO KEY UPDATE OF t SKIP LOCKED),
-  u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = clock_timestamp(),
-                             finished_at = NULL, error = NULL
-          FROM c WHERE t.id = c.id AND t.status = 'pending'
-        RETURNING t.id, t.attempts, t.resume_from),
+  WITH u AS (UPDATE bb.task t SET status = 'running', attempts = t.attempts + 1, started_at = clock_timestamp(),
+                                  finished_at = NULL, error = NULL
+              WHERE t.id = chosen.id AND t.status = 'pending'
+             RETURNING t.id, t.attempts, t.resume_from),
   r AS (INSERT INTO bb.task_run (task_id, attempt, status, executor_pid, started_at, first_statement, statements_done)
         SELECT u.id, u.attempts, 'running', executor_pid, clock_timestamp(), u.resume_from, u.resume_from FROM u
         RETURNING id, task_run.task_id)

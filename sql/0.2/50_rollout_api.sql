@@ -206,6 +206,7 @@ DECLARE
   h text;
   iss bigint;
   bad text;
+  dep jsonb;
 BEGIN
   PERFORM bb._audit('apply', jsonb_build_object('project', project, 'targets', targets, 'version', version,
     'title', title, 'out_of_order', out_of_order,
@@ -258,11 +259,12 @@ BEGIN
   END IF;
 
   INSERT INTO bb.statement (hash, body) VALUES (h, statement) ON CONFLICT (hash) DO NOTHING;
-  INSERT INTO bb.issue (project_id, title, version, statement_hash, out_of_order, created_by)
+  INSERT INTO bb.issue (project_id, title, version, statement_hash, out_of_order, created_by, deployment)
   VALUES (proj,
           coalesce(apply.title, left(substring(statement FROM '\S[^\n]*'), 80)),
-          apply.version, h, apply.out_of_order, bb._caller())
-  RETURNING id INTO iss;
+          apply.version, h, apply.out_of_order, bb._caller(),
+          (SELECT p.deployment FROM bb.project p WHERE p.id = proj))
+  RETURNING id, deployment INTO iss, dep;
 
   -- one stage per environment with targets, in pipeline order
   INSERT INTO bb.stage (issue_id, environment_id, position, needs_approval)
@@ -272,20 +274,24 @@ BEGIN
                     FROM bb.database x JOIN bb.instance i ON i.id = x.instance_id
                    WHERE x.id = ANY (dbs));
 
-  -- one task per database; a version already applied with this checksum is skipped
-  INSERT INTO bb.task (issue_id, stage_id, database_id, status, skip_reason, finished_at)
+  -- one task per database in its wave (the project's deployment, frozen into the issue); a
+  -- version already applied with this checksum is skipped
+  INSERT INTO bb.task (issue_id, stage_id, database_id, status, skip_reason, finished_at, wave)
   SELECT iss, s.id, x.id,
          CASE WHEN a.applied THEN 'skipped' WHEN s.needs_approval THEN 'pending_approval' ELSE 'pending' END,
          CASE WHEN a.applied THEN format('version %s already applied', apply.version) END,
-         CASE WHEN a.applied THEN now() END
+         CASE WHEN a.applied THEN now() END,
+         w.wave
     FROM bb.database x
     JOIN bb.instance i ON i.id = x.instance_id
     JOIN bb.stage s ON s.issue_id = iss AND s.environment_id = coalesce(x.environment_id, i.environment_id)
     CROSS JOIN LATERAL (SELECT apply.version IS NOT NULL AND EXISTS (
              SELECT 1 FROM bb.changelog_entry ce
               WHERE ce.database_id = x.id AND ce.version = apply.version AND ce.status = 'done') AS applied) a
+    CROSS JOIN LATERAL (SELECT CASE WHEN dep IS NULL THEN 1 ELSE bb._wave_of(dep, x.labels, x.name) END AS wave) w
    WHERE x.id = ANY (dbs)
-   ORDER BY s.position, i.name, x.name;
+   ORDER BY s.position, w.wave, i.name, x.name;
+  PERFORM bb._plan_waves(iss);
 
   PERFORM bb._run_checks(iss, ARRAY(SELECT t.id FROM bb.task t WHERE t.issue_id = iss AND t.status <> 'skipped'));
   PERFORM bb._refresh_issue(iss);

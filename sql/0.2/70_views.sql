@@ -75,6 +75,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         WHERE me.id = t.stage_id
           AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = s.id AND u.status NOT IN ('done', 'skipped'))
         ORDER BY s.position LIMIT 1),
+      (SELECT bb._issue_stop_reason(t.issue_id)),
+      (SELECT 'wave ' || w.name
+         FROM bb.stage_wave w
+        WHERE w.stage_id = t.stage_id AND w.wave < t.wave
+          AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = w.stage_id AND u.wave = w.wave
+                         AND u.status IN ('pending_approval', 'pending', 'running'))
+        ORDER BY w.wave LIMIT 1),
       (SELECT format('issue %s on %s/%s', q.earlier, i.name, d.name)
          FROM (SELECT bb._earlier_issue_on(t.database_id, t.issue_id) AS earlier) q
          JOIN bb.database d ON d.id = t.database_id JOIN bb.instance i ON i.id = d.instance_id
@@ -85,7 +92,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   END
 $$;
 COMMENT ON FUNCTION bb._task_blocked_by(bb.task) IS
-  'What keeps a task from running: an approval, an earlier stage, an earlier issue on the same database, a dry run, or the error findings that failed it.';
+  'What keeps a task from running: an approval, an earlier stage, a stopped rollout, an earlier wave, an earlier issue on the same database, a dry run, or the error findings that failed it.';
 
 CREATE VIEW bb.issues WITH (security_invoker = true) AS
   SELECT i.id, p.name AS project, i.title, i.version, i.status,
@@ -97,6 +104,7 @@ CREATE VIEW bb.issues WITH (security_invoker = true) AS
          CASE
            WHEN i.status IN ('done', 'canceled') THEN NULL
            WHEN w.state = 'waiting_approval' THEN 'approval of stage ' || w.stage
+           WHEN w.state = 'failed' AND w.stop IS NOT NULL THEN w.stop || '; fix and bb.retry, or bb.cancel'
            WHEN w.state = 'failed' AND n.review_errors > 0 THEN
              format('review: %s error%s', n.review_errors, CASE WHEN n.review_errors > 1 THEN 's' ELSE '' END)
            WHEN w.state = 'failed' AND n.dry_run_failed > 0 THEN
@@ -128,7 +136,7 @@ CREATE VIEW bb.issues WITH (security_invoker = true) AS
                WHERE x.issue_id = i.id AND x.status = 'pending' AND i.status = 'open') AS queued_behind
         FROM bb.task t WHERE t.issue_id = i.id) n
     CROSS JOIN LATERAL (
-      SELECT bb._issue_state(i.id) AS state,
+      SELECT bb._issue_state(i.id) AS state, bb._issue_stop_reason(i.id) AS stop,
              (SELECT e.name FROM bb.stage s JOIN bb.environment e ON e.id = s.environment_id
                WHERE s.issue_id = i.id AND s.needs_approval AND s.approved_at IS NULL
                  AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = s.id AND u.status = 'pending_approval')
@@ -137,9 +145,59 @@ CREATE VIEW bb.issues WITH (security_invoker = true) AS
 COMMENT ON VIEW bb.issues IS
   'Issues: status, progress (e.g. ''12/200 done, 1 failed'') and what an open or failed issue waits for.';
 
+-- Per issue, environment and wave: the counts a person follows a tenant rollout by.
+CREATE VIEW bb.issue_waves WITH (security_invoker = true) AS
+  SELECT s.issue_id AS issue, e.name AS environment, w.wave AS position, w.name AS wave, w.parallel,
+         CASE w.on_error WHEN 'threshold' THEN format('stop_after_failed_percent %s', w.stop_after_failed_percent)
+              ELSE w.on_error END AS on_error,
+         w.size AS databases, c.done, c.skipped, c.failed, c.running, c.pending, c.waiting_approval, c.canceled,
+         CASE WHEN w.size = 0 THEN 'empty'
+              WHEN c.running > 0 THEN 'running'
+              WHEN c.pending + c.waiting_approval = 0 AND c.failed = 0 THEN 'done'
+              WHEN c.pending + c.waiting_approval = 0 THEN 'failed'
+              WHEN q.stop IS NOT NULL THEN 'stopped'
+              WHEN c.waiting_approval = 0 AND q.earlier_stage IS NULL AND q.earlier_wave IS NULL
+                   AND i.status = 'open' THEN 'ready'
+              ELSE 'waiting' END AS state,
+         CASE WHEN c.pending + c.waiting_approval = 0 OR c.running > 0 THEN NULL
+              WHEN q.stop IS NOT NULL THEN q.stop
+              WHEN c.waiting_approval > 0 THEN 'approval of stage ' || e.name
+              WHEN q.earlier_stage IS NOT NULL THEN 'stage ' || q.earlier_stage
+              WHEN q.earlier_wave IS NOT NULL THEN 'wave ' || q.earlier_wave
+              WHEN i.status <> 'open' THEN 'issue ' || i.status
+         END AS waiting_for
+    FROM bb.stage_wave w
+    JOIN bb.stage s ON s.id = w.stage_id
+    JOIN bb.issue i ON i.id = s.issue_id
+    JOIN bb.environment e ON e.id = s.environment_id
+    CROSS JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE t.status = 'done') AS done,
+             count(*) FILTER (WHERE t.status = 'skipped') AS skipped,
+             count(*) FILTER (WHERE t.status = 'failed') AS failed,
+             count(*) FILTER (WHERE t.status = 'running') AS running,
+             count(*) FILTER (WHERE t.status = 'pending') AS pending,
+             count(*) FILTER (WHERE t.status = 'pending_approval') AS waiting_approval,
+             count(*) FILTER (WHERE t.status = 'canceled') AS canceled
+        FROM bb.task t WHERE t.stage_id = w.stage_id AND t.wave = w.wave) c
+    CROSS JOIN LATERAL (
+      SELECT bb._issue_stop_reason(s.issue_id) AS stop,
+             (SELECT pe.name FROM bb.stage ps JOIN bb.environment pe ON pe.id = ps.environment_id
+               WHERE ps.issue_id = s.issue_id AND ps.position < s.position
+                 AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = ps.id AND u.status NOT IN ('done', 'skipped'))
+               ORDER BY ps.position LIMIT 1) AS earlier_stage,
+             (SELECT pw.name FROM bb.stage_wave pw
+               WHERE pw.stage_id = w.stage_id AND pw.wave < w.wave
+                 AND EXISTS (SELECT 1 FROM bb.task u WHERE u.stage_id = pw.stage_id AND u.wave = pw.wave
+                                AND u.status IN ('pending_approval', 'pending', 'running'))
+               ORDER BY pw.wave LIMIT 1) AS earlier_wave) q
+   ORDER BY s.issue_id, s.position, w.wave;
+COMMENT ON VIEW bb.issue_waves IS
+  'Per issue, environment and wave: databases, done/skipped/failed/running/pending/waiting-approval/canceled counts, state (empty, waiting, ready, running, stopped, failed, done) and what the wave waits for (ready: its tasks start as workers and their databases'' queues allow).';
+
 CREATE VIEW bb.tasks WITH (security_invoker = true) AS
-  SELECT t.id, t.issue_id AS issue, e.name AS stage, i.name || '/' || d.name AS database,
-         t.status, t.attempts, t.started_at, t.finished_at, t.error,
+  SELECT t.id, t.issue_id AS issue, e.name AS stage,
+         (SELECT w.name FROM bb.stage_wave w WHERE w.stage_id = t.stage_id AND w.wave = t.wave) AS wave,
+         i.name || '/' || d.name AS database, t.status, t.attempts, t.started_at, t.finished_at, t.error,
          bb._task_blocked_by(t) AS blocked_by, t.skip_reason,
          CASE WHEN t.resume_from > 0 THEN t.resume_from + 1 END AS resumes_at
     FROM bb.task t

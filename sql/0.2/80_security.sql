@@ -10,12 +10,13 @@
 
 GRANT SELECT ON bb.environment, bb.engine, bb.instance, bb.project, bb.project_member, bb.database,
   bb.database_group, bb.review_policy, bb.review_option, bb.statement, bb.issue, bb.stage, bb.task,
-  bb.task_run, bb.approval, bb.changelog_entry, bb.review_result, bb.plan_check, bb.plan_check_finding
+  bb.task_run, bb.approval, bb.changelog_entry, bb.review_result, bb.plan_check, bb.plan_check_finding,
+  bb.stage_wave
   TO bytebase_admin, bytebase_approver, bytebase_developer;
 
 GRANT SELECT ON bb.environments, bb.engines, bb.instances, bb.projects, bb.project_members, bb.databases,
   bb.database_groups, bb.review_rules, bb.review_policies, bb.review_options, bb.issues, bb.tasks,
-  bb.task_runs, bb.plan_checks, bb.pending_approvals, bb.changelog, bb.approvals, bb._task_findings,
+  bb.task_runs, bb.plan_checks, bb.pending_approvals, bb.changelog, bb.approvals, bb._task_findings, bb.issue_waves,
   bb._due_plan_checks, bb._runnable_tasks
   TO bytebase_admin, bytebase_approver, bytebase_developer;
 
@@ -26,6 +27,7 @@ ALTER TABLE bb.database_group ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bb.statement ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bb.issue ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bb.stage ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bb.stage_wave ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bb.task ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bb.task_run ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bb.approval ENABLE ROW LEVEL SECURITY;
@@ -49,6 +51,8 @@ CREATE POLICY visible ON bb.statement FOR SELECT
   USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.issue i WHERE i.statement_hash = hash));
 CREATE POLICY visible ON bb.stage FOR SELECT
   USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.issue i WHERE i.id = issue_id));
+CREATE POLICY visible ON bb.stage_wave FOR SELECT
+  USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.stage s WHERE s.id = stage_id));
 CREATE POLICY visible ON bb.task FOR SELECT
   USING ((SELECT bb._sees_all()) OR EXISTS (SELECT 1 FROM bb.issue i WHERE i.id = issue_id));
 CREATE POLICY visible ON bb.approval FOR SELECT

@@ -141,3 +141,27 @@ COMMENT ON TABLE bb.audit_entry IS
 CREATE INDEX audit_entry_at ON bb.audit_entry (at);
 SELECT pg_catalog.pg_extension_config_dump('bb.audit_entry', '');
 SELECT pg_catalog.pg_extension_config_dump('bb.audit_entry_id_seq', '');
+
+-- 7. Waves: the project's deployment, the issue's frozen copy, each task's wave, stage waves.
+ALTER TABLE bb.project ADD COLUMN deployment jsonb CHECK (deployment IS NULL OR jsonb_typeof(deployment) = 'array');
+COMMENT ON TABLE bb.project IS 'Projects group databases that change together; deployment orders a stage''s databases into waves.';
+ALTER TABLE bb.issue ADD COLUMN deployment jsonb;
+ALTER TABLE bb.task ADD COLUMN wave int NOT NULL DEFAULT 1 CHECK (wave >= 1);
+CREATE INDEX task_wave_open ON bb.task (stage_id, wave) WHERE status IN ('pending_approval', 'pending', 'running');
+CREATE INDEX task_wave_failed ON bb.task (stage_id, wave) WHERE status = 'failed';
+CREATE TABLE bb.stage_wave (
+  stage_id        bigint NOT NULL REFERENCES bb.stage ON DELETE CASCADE,
+  wave            int NOT NULL CHECK (wave >= 1),
+  name            text NOT NULL,
+  parallel        int CHECK (parallel IS NULL OR parallel >= 1),   -- NULL: bytebase.max_workers
+  on_error        text NOT NULL CHECK (on_error IN ('stop', 'continue', 'threshold')),
+  stop_after_failed_percent numeric CHECK (stop_after_failed_percent BETWEEN 0 AND 100),
+  size            int NOT NULL CHECK (size >= 0),
+  PRIMARY KEY (stage_id, wave)
+);
+COMMENT ON TABLE bb.stage_wave IS
+  'Waves of a stage: a wave starts when the one before is finished, runs at most parallel tasks at once; on_error stop (a failure stops the issue), continue, or threshold (stops past stop_after_failed_percent of its size).';
+SELECT pg_catalog.pg_extension_config_dump('bb.stage_wave', '');
+-- the stages of 0.1 issues: one wave holding all their tasks
+INSERT INTO bb.stage_wave (stage_id, wave, name, parallel, on_error, size)
+SELECT s.id, 1, 'all', NULL, 'continue', (SELECT count(*) FROM bb.task t WHERE t.stage_id = s.id) FROM bb.stage s;

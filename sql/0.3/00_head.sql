@@ -1,0 +1,3 @@
+-- bytebase 0.3 — additions to 0.2 (sql/0.2 is frozen: it has landed).  The fragments of this
+-- directory run after the 0.2 install script for a fresh install, and after
+-- sql/upgrade/0.2--0.3.sql as the update from 0.2; write them to work both ways.
