@@ -182,8 +182,6 @@ CREATE INDEX task_database_queue ON bb.task (database_id, issue_id)
 -- the active wave of a stage (lowest with work left), its running tasks, its failures
 CREATE INDEX task_wave_open ON bb.task (stage_id, wave) WHERE status IN ('pending_approval', 'pending', 'running');
 CREATE INDEX task_wave_failed ON bb.task (stage_id, wave) WHERE status = 'failed';
--- the next task a worker claims in a stage's active wave: lowest id first, at 10,000 tasks too
-CREATE INDEX task_pending ON bb.task (stage_id, wave, id) WHERE status = 'pending';
 
 -- The waves of a stage, frozen when the issue is planned (from the project's deployment).
 CREATE TABLE bb.stage_wave (

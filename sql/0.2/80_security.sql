@@ -73,7 +73,3 @@ CREATE POLICY visible ON bb.changelog_entry FOR SELECT
 -- The audit log is for admins only; nobody gets UPDATE, DELETE or TRUNCATE (bb._audit writes
 -- it as the extension owner, and a trigger keeps it append-only).
 GRANT SELECT ON bb.audit_entry, bb.audit_log TO bytebase_admin;
-
--- Tenants (75_tenants.sql): the per-tenant status view; the consistency report is a function
--- that checks roles and project visibility itself.
-GRANT SELECT ON bb.database_versions TO bytebase_admin, bytebase_approver, bytebase_developer;

@@ -165,6 +165,3 @@ SELECT pg_catalog.pg_extension_config_dump('bb.stage_wave', '');
 -- the stages of 0.1 issues: one wave holding all their tasks
 INSERT INTO bb.stage_wave (stage_id, wave, name, parallel, on_error, size)
 SELECT s.id, 1, 'all', NULL, 'continue', (SELECT count(*) FROM bb.task t WHERE t.stage_id = s.id) FROM bb.stage s;
-
--- 8. The workers' claim: the next pending task of a wave, lowest id first, found by one index.
-CREATE INDEX task_pending ON bb.task (stage_id, wave, id) WHERE status = 'pending';

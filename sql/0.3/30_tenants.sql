@@ -1,6 +1,7 @@
--- bytebase 0.2 — tenants: the schema consistency report of a database group (which tenants'
+-- bytebase 0.3 — tenants: the schema consistency report of a database group (which tenants'
 -- schemas differ from the majority of the group, and how) and the per-tenant status view
--- bb.database_versions.
+-- bb.database_versions.  Runs after the 0.2 install
+-- script and as the 0.2 -> 0.3 update (new objects only, created or replaced).
 --
 -- The report compares the normalized schema snapshots the drivers store (drivers/driver.h:
 -- tables, columns, indexes; refreshed by bb.sync_instance and after every applied change),
@@ -20,7 +21,7 @@
 
 -- The form of one type, default or index column in which two databases of one engine are
 -- compared: spellings the engine treats as the same become one.
-CREATE FUNCTION bb._schema_norm(engine text, aspect text, value text) RETURNS text
+CREATE OR REPLACE FUNCTION bb._schema_norm(engine text, aspect text, value text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   parts text[];
@@ -88,7 +89,7 @@ COMMENT ON FUNCTION bb._schema_norm(text, text, text) IS
   'search_path); MySQL/TiDB: type words lower case, integer display widths dropped (unless ZEROFILL), a quoted string '
   'default unquoted, CURRENT_TIMESTAMP() spelled current_timestamp. Quoted literals and identifiers are kept as they are.';
 
-CREATE FUNCTION bb._snapshot_tables(snapshot jsonb, drop_schema boolean,
+CREATE OR REPLACE FUNCTION bb._snapshot_tables(snapshot jsonb, drop_schema boolean,
                                     OUT ord int, OUT schema text, OUT name text, OUT digest bytea)
 RETURNS SETOF record
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE ROWS 20 SET search_path = pg_catalog, pg_temp
@@ -104,7 +105,7 @@ COMMENT ON FUNCTION bb._snapshot_tables(jsonb, boolean) IS
 -- every side is listed.  Joins are on small surrogate keys and anti-joins are EXCEPTs, so no
 -- plan can rescan a large intermediate result per row; the query runs through EXECUTE so that
 -- it is planned knowing the number of databases.
-CREATE FUNCTION bb._schema_consistency(databases bigint[])
+CREATE OR REPLACE FUNCTION bb._schema_consistency(databases bigint[])
 RETURNS TABLE(database text, engine text, kind text, object text, difference text,
               majority_value text, database_value text, majority_count bigint, compared bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -286,7 +287,7 @@ COMMENT ON FUNCTION bb._schema_consistency(bigint[]) IS
   'Internal: the schema consistency report of a set of databases (no visibility check: call bb.schema_consistency).';
 REVOKE ALL ON FUNCTION bb._schema_consistency(bigint[]) FROM PUBLIC;
 
-CREATE FUNCTION bb.schema_consistency(project text, "group" text)
+CREATE OR REPLACE FUNCTION bb.schema_consistency(project text, "group" text)
 RETURNS TABLE(database text, engine text, kind text, object text, difference text,
               majority_value text, database_value text, majority_count bigint, compared bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -318,7 +319,7 @@ COMMENT ON FUNCTION bb.schema_consistency(text, text) IS
 -- Per tenant: where it stands.  Each lateral reads one database's rows through an index
 -- (changelog_database, task_database_queue), so a project of 10,000 databases lists in a
 -- fraction of a second.
-CREATE VIEW bb.database_versions WITH (security_invoker = true) AS
+CREATE OR REPLACE VIEW bb.database_versions WITH (security_invoker = true) AS
   SELECT p.name AS project, i.name || '/' || d.name AS database, i.engine, e.name AS environment, d.labels,
          v.version, v.applied_at, coalesce(c.changes, 0) AS changes,
          coalesce(q.pending_issues, '{}') AS pending_issues, coalesce(q.failed_issues, '{}') AS failed_issues,
@@ -346,3 +347,8 @@ COMMENT ON VIEW bb.database_versions IS
   'Per database of a project (vanished ones excluded): engine, environment, labels, the highest version applied '
   '(version order, not time) and when, how many changes were applied, the open or failed issues whose task on it '
   'waits or runs (pending_issues) or failed (failed_issues), and when its schema snapshot was taken and its age.';
+
+-- The per-tenant status view is for every bytebase role (security_invoker: row-level security of
+-- bb.database shows a developer only their projects); the consistency report is a function that
+-- checks roles and project visibility itself.
+GRANT SELECT ON bb.database_versions TO bytebase_admin, bytebase_approver, bytebase_developer;
