@@ -24,35 +24,24 @@ T=${2:-20}
 C=${3:-5}
 . "$(dirname "$0")/../lib/common.sh"
 psql_t() { ctl_psql -v ON_ERROR_STOP=1 "$@"; }
-# Prints the wall time of a statement in ms (best of 3, after one warm-up run).
+# Prints the time of a statement in ms, measured in the server (clock_timestamp around it, its
+# rows sent to /dev/null) so that psql's start and connection (slow on a loaded machine) are not
+# counted: best of 3 after a warm-up, all in one session.  With a second argument "rollback"
+# each run is in a transaction that is rolled back (planning leaves no issue behind).
 timed() {
-	local sql=$1 best=
+	local sql=$1 begin= end=
+	[ "${2:-}" = rollback ] && { begin='BEGIN;'; end='ROLLBACK;'; }
 	for _ in 1 2 3 4; do
-		local s e
-		s=$(date +%s%N); psql_t -c "$sql" >/dev/null; e=$(date +%s%N)
-		local ms=$(( (e - s) / 1000000 ))
-		if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
-	done
-	echo "$best"
-}
-# Prints the server-side time of a statement in ms, run in a transaction that is rolled back
-# (best of 3 after a warm-up): planning is measured without leaving an issue behind.
-timed_rollback() {
-	local sql=$1 best=
-	for _ in 1 2 3 4; do
-		local ms
-		ms=$(psql_t -q -t -A <<SQL | tail -1
-BEGIN;
+		cat <<SQL
+$begin
 SELECT clock_timestamp() AS t0 \gset
-$sql;
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000);
-ROLLBACK;
+$sql \g /dev/null
+SELECT 'ms=' || round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000);
+$end
 SQL
-)
-		if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
-	done
-	echo "$best"
+	done | psql_t -q -t -A | sed -n 's/^ms=//p' | sed 1d | sort -n | head -1
 }
+timed_rollback() { timed "$1" rollback; }
 # One line: label, measured ms, baseline ms (at least 1), ratio.
 report() {  # label ms base_ms
 	local b=$3; [ "$b" -gt 0 ] || b=1
