@@ -26,6 +26,7 @@ REGRESS_OPTS   = --inputdir=. --use-existing
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/worker -I$(srcdir)/drivers -I$(shell $(PG_CONFIG) --includedir) \
               -I/usr/include/mariadb
+PG_CPPFLAGS += -DBB_EXT_VERSION='"$(EXT_VERSION)"'
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare -Wno-clobbered $(if $(WERROR),-Werror) $(if $(ASSERTS),-DUSE_ASSERT_CHECKING) \
               -MMD -MP
@@ -37,6 +38,8 @@ include $(PGXS)
 
 # objects are rebuilt when a header they include changes
 -include $(OBJS:.o=.d)
+# the launcher compares the catalog's version with EXT_VERSION
+src/worker/launcher.o: Makefile
 EXTRA_CLEAN = $(OBJS:.o=.d)
 
 # regression tests run in the control database itself (bytebase.database)

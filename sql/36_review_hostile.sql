@@ -176,6 +176,20 @@ RESET statement_timeout;
 SELECT count(*) AS findings FROM bb.lint('DELETE FROM t', 'mysql');
 RESET ROLE;
 
+-- 7. the caller's lexing settings do not change what is reviewed: with
+--    standard_conforming_strings off in the session, 'a\' still ends at the quote the target
+--    sees (targets are pinned to on), so the hidden DROP is found; the session keeps its setting
+SET ROLE hostile_dev;
+SET standard_conforming_strings = off;
+SET escape_string_warning = off;
+SELECT line, rule, level FROM bb.lint($q$SELECT 'a\';
+DROP TABLE victim CASCADE;
+SELECT 1;$q$, 'postgres') WHERE level <> 'info' ORDER BY 1, 2;
+SHOW standard_conforming_strings;
+RESET standard_conforming_strings;
+RESET escape_string_warning;
+RESET ROLE;
+
 DROP TABLE big, engines;
 DROP ROLE hostile_dev;
 DROP ROLE hostile_admin;

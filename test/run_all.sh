@@ -210,6 +210,25 @@ if ! engines install-packages; then fail_step "install Debian packages (needs ro
 echo "all present: $(engines packages)"
 
 section "build"
+# Several checkouts on one machine: a run that installs into the system PostgreSQL while another
+# checkout's run uses it would replace the library under that run's servers.  The first run to
+# install there holds /tmp/bb-system-pg.owner until it ends; others are refused (use
+# test/lib/private_pg.sh).  A clean CI machine has one run, so this never triggers there.
+claim_system_pg() {
+	local libdir owner=/tmp/bb-system-pg.owner pid dir
+	libdir=$("${PG_CONFIG:-pg_config}" --pkglibdir)
+	[ "$libdir" = /usr/lib/postgresql/15/lib ] || return 0
+	if [ -f "$owner" ]; then
+		read -r pid dir <"$owner" || true
+		if [ -n "${pid:-}" ] && [ "$pid" != $$ ] && kill -0 "$pid" 2>/dev/null && [ "$dir" != "$PWD" ]; then
+			echo "the system PostgreSQL is in use by the test run of $dir (pid $pid); use test/lib/private_pg.sh" >&2
+			return 1
+		fi
+	fi
+	echo "$$ $PWD" >"$owner"
+	SYSTEM_PG_OWNER=$owner
+}
+if ! claim_system_pg; then fail_step "make install: the system PostgreSQL is in use by another run"; finish; fi
 if ! make -j"$(nproc)" WERROR=1; then fail_step "build (make WERROR=1)"; finish; fi
 if ! make install >/dev/null; then fail_step "make install (needs root)"; finish; fi
 [ "$run_leg" = 1 ] && start_cassert_build

@@ -17,6 +17,7 @@
 #include "review/checker.h"
 #include "review/lint.h"
 #include "review/pg_review.h"
+#include "review/pg_parse.h"
 
 /* ---- positions --------------------------------------------------------- */
 
@@ -640,7 +641,7 @@ check_span(pg_review *r, const bb_stmt_span *sp, MemoryContext stmt_cxt)
 	r->stmt_len = strlen(r->stmt);
 	PG_TRY();
 	{
-		List	   *trees = raw_parser(r->stmt, RAW_PARSE_DEFAULT);
+		List	   *trees = bb_raw_parse(r->stmt);
 		ListCell   *lc;
 
 		parsed = true;

@@ -37,6 +37,7 @@
 
 #include "review/lex.h"
 #include "review/lint.h"
+#include "review/pg_parse.h"
 
 PG_FUNCTION_INFO_V1(bb_split_check);
 
@@ -308,17 +309,12 @@ static int
 parse_count(const char *text, ErrorData **ed)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	int			nest = NewGUCNestLevel();
 	volatile int count = -1;
 
 	*ed = NULL;
 	PG_TRY();
 	{
-		(void) set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("backslash_quote", "on", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		count = list_length(raw_parser(text, RAW_PARSE_DEFAULT));
+		count = list_length(bb_raw_parse(text));
 	}
 	PG_CATCH();
 	{
@@ -331,7 +327,6 @@ parse_count(const char *text, ErrorData **ed)
 		FlushErrorState();
 	}
 	PG_END_TRY();
-	AtEOXact_GUC(true, nest);
 	return count;
 }
 

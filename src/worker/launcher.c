@@ -187,6 +187,34 @@ refresh_task_statistics(void)
 	wx_exec("ANALYZE bb.task, bb.stage, bb.plan_check", 0, NULL);
 }
 
+/* The worker calls the catalog's SQL functions of its own version: after a package upgrade
+ * and until ALTER EXTENSION bytebase UPDATE, the installed catalog is older than this library,
+ * so the launcher idles (logging why once) rather than fail on functions that do not exist. */
+static bool
+catalog_matches_module(void)
+{
+	static bool logged = false;
+	const char *arg[1] = {"bytebase"};
+	char	   *installed = NULL;
+
+	if (wx_exec("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = $1", 1, arg) == 1)
+		installed = wx_get(0, 1);
+	if (installed != NULL && strcmp(installed, BB_EXT_VERSION) == 0)
+	{
+		if (logged)
+			ereport(LOG, (errmsg("bytebase: catalog updated to version %s; workers resume", BB_EXT_VERSION)));
+		logged = false;
+		return true;
+	}
+	if (!logged)
+		ereport(LOG,
+				(errmsg("bytebase: workers wait: the catalog is at version %s, this library is version %s",
+						installed ? installed : "?", BB_EXT_VERSION),
+				 errhint("Run ALTER EXTENSION bytebase UPDATE in database \"%s\".", bb_database)));
+	logged = true;
+	return false;
+}
+
 /* One pass: recover orphans, count runnable tasks, start executors up to the limit.
  * Returns true when executors could not all be started (retry on the timer). */
 static bool
@@ -198,7 +226,7 @@ launcher_tick(void)
 	int			need;
 
 	wx_begin("bytebase launcher");
-	if (!OidIsValid(get_extension_oid("bytebase", true)))
+	if (!OidIsValid(get_extension_oid("bytebase", true)) || !catalog_matches_module())
 	{
 		wx_commit();
 		return false;

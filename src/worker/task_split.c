@@ -7,6 +7,7 @@
 #include "utils/elog.h"
 
 #include "engine.h"
+#include "review/pg_parse.h"
 #include "review/review.h"
 #include "task_split.h"
 
@@ -126,7 +127,7 @@ bb_stmt_is_nontransactional(const char *stmt)
 
 	PG_TRY();
 	{
-		List	   *parsed = raw_parser(stmt, RAW_PARSE_DEFAULT);
+		List	   *parsed = bb_raw_parse(stmt);
 		ListCell   *lc;
 
 		foreach(lc, parsed)

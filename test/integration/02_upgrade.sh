@@ -68,6 +68,18 @@ same_definition() {
 	return 1
 }
 
+# The control cluster's server log: its size now, and a wait for a line written after an offset.
+CONTROL_LOG="$BB_RUN_DIR/control/server.log"
+log_size() { stat -c %s "$CONTROL_LOG" 2>/dev/null || echo 0; }
+wait_log() {
+	local from=$1 text=$2 i
+	for ((i = 0; i < ${BB_WAIT_SECONDS:-60} * 5; i++)); do
+		tail -c +"$((from + 1))" "$CONTROL_LOG" | grep -qF -- "$text" && return 0
+		sleep 0.2
+	done
+	echo "not in $CONTROL_LOG: $text"; return 1
+}
+
 # Recreates the extension at a version (empty = the default version).
 install_at() {
 	local version=$1 clause=""
@@ -89,7 +101,10 @@ echo "# default version $DEFAULT; older versions: ${versions[*]:-none}; oldest: 
 for v in "${versions[@]}"; do
 	# Versions newer than the default (work in progress) are not upgrade sources.
 	[ "$(printf '%s\n%s\n' "$v" "$DEFAULT" | sort -V | tail -n 1)" = "$DEFAULT" ] || continue
+	log_from=$(log_size)
 	ok "CREATE EXTENSION bytebase VERSION '$v'" install_at "$v"
+	ok "workers wait while the catalog ($v) is older than the library ($DEFAULT)" \
+		wait_log "$log_from" "workers wait: the catalog is at version $v, this library is version $DEFAULT"
 	if [ "$v" = 0.1 ]; then
 		# data written by 0.1 (an issue waiting for approval with review findings) survives the update
 		ok "0.1 data: an issue with review findings" ctl_psql -c "
@@ -100,7 +115,9 @@ for v in "${versions[@]}"; do
 			SELECT bb.apply('up', 'CREATE TABLE Bad (a int); DELETE FROM x;', version => '1.9');"
 		old_findings=$(ctl_psql -c "SELECT count(*) FROM bb.plan_check_finding")
 	fi
+	log_from=$(log_size)
 	ok "ALTER EXTENSION bytebase UPDATE from $v" ctl_psql -c "ALTER EXTENSION bytebase UPDATE"
+	ok "workers resume after the update from $v" wait_log "$log_from" "catalog updated to version $DEFAULT; workers resume"
 	if [ "$v" = 0.1 ]; then
 		is "0.1 review findings moved to review results" "$old_findings|$old_findings|0" "$(ctl_psql -c "
 			SELECT count(*), count(review_id), count(task_id) FROM bb.plan_check_finding")"
