@@ -20,6 +20,7 @@ int			bb_statement_timeout_ms = 30 * 60 * 1000;
 int			bb_max_workers = 4;
 int			bb_max_result_rows = 1000000;
 int			bb_max_result_bytes = 256 * 1024 * 1024;
+bool		bb_trace_tasks = false;
 
 void		_PG_init(void);
 
@@ -55,6 +56,11 @@ _PG_init(void)
 							"A larger result fails when the cap is reached; nothing past it is buffered.",
 							&bb_max_result_bytes, 256 * 1024 * 1024, 1024, INT_MAX,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomBoolVariable("bytebase.trace_tasks",
+							 "Logs where each task's time went (claim, connect, history, statements, snapshot, outcome).",
+							 "One LOG line per task from the executor that ran it (test/bench/rollout_bench.sh reads them).",
+							 &bb_trace_tasks, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	bb_review_define_settings();
 	bb_gitops_init();			/* GitOps settings; its worker when preloaded */
 	MarkGUCPrefixReserved("bytebase");

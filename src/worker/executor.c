@@ -222,6 +222,7 @@ run_task(BBTaskWork *w)
 	PG_TRY();
 	{
 		w->stmts = bb_task_split(w->body, w->engine);
+		bb_phase_end(w, BB_PHASE_SPLIT);
 		bb_task_execute(w);
 	}
 	PG_CATCH();
@@ -262,6 +263,8 @@ run_task(BBTaskWork *w)
 								rec->message));
 	}
 	PG_END_TRY();
+	bb_phase_end(w, BB_PHASE_FINISH);
+	bb_trace_task(w);
 	slot_set(0, false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
@@ -361,6 +364,7 @@ bb_executor_main(Datum arg)
 	{
 		BBTaskWork *volatile w = NULL;
 		long		idle_ms;
+		TimestampTz claim_start;
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
@@ -372,6 +376,7 @@ bb_executor_main(Datum arg)
 		}
 		MemoryContextReset(taskcxt);
 		MemoryContextSwitchTo(taskcxt);
+		claim_start = GetCurrentTimestamp();
 		PG_TRY();
 		{
 			w = claim_work();
@@ -387,6 +392,8 @@ bb_executor_main(Datum arg)
 		PG_END_TRY();
 		if (w != NULL)
 		{
+			w->phase_mark = claim_start;
+			bb_phase_end(w, BB_PHASE_CLAIM);
 			if (w->dry_run)
 				run_dry_run(w);
 			else

@@ -234,8 +234,8 @@ launcher_tick(void)
 	bb_recover_orphans();
 	refresh_task_statistics();
 	arg[0] = psprintf("%d", limit);
-	runnable = (int) wx_exec("(SELECT 1 FROM (" BB_DUE_DRY_RUNS_SQL ") d LIMIT $1::int) UNION ALL "
-							 "(SELECT 1 FROM (" BB_RUNNABLE_TASKS_SQL ") r LIMIT $1::int)", 1, arg);
+	wx_exec("SELECT bb._due_work($1::int)", 1, arg);
+	runnable = (int) wx_get_int(0, 1);
 	wx_commit();
 
 	reap_stale_slots();

@@ -2,12 +2,46 @@
  * statement (resumable) elsewhere; each reviewed statement is sent on its own */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "bytebase.h"
 
 #include "driver.h"
 #include "task_exec.h"
 #include "task_split.h"
+
+static const char *const phase_names[BB_NPHASES] = {
+	"claim", "split", "connect", "history", "statements", "commit", "snapshot", "close", "finish"
+};
+
+/* See task_exec.h: one clock read per phase, so it stays on for every task. */
+void
+bb_phase_end(BBTaskWork *w, BBPhase phase)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	w->phase_us[phase] += now - w->phase_mark;
+	w->phase_mark = now;
+}
+
+/* See task_exec.h; the line is "bytebase trace: task N phase ms phase ms ...". */
+void
+bb_trace_task(BBTaskWork *w)
+{
+	StringInfoData buf;
+
+	if (!bb_trace_tasks)
+		return;
+	initStringInfo(&buf);
+	for (int i = 0; i < BB_NPHASES; i++)
+		appendStringInfo(&buf, " %s %.3f", phase_names[i], w->phase_us[i] / 1000.0);
+	ereport(LOG, (errmsg_internal("bytebase trace: task " INT64_FORMAT "%s", w->task_id, buf.data),
+				  errhidestmt(true)));
+	pfree(buf.data);
+}
 
 /* Created on first use in each target database; cheap no-op afterwards (no NOTICE). */
 static const char *const history_ddl =
@@ -67,6 +101,7 @@ exec_pg_atomic(BBConn *conn, BBTaskWork *w, MemoryContext stmtcxt)
 
 	w->by_statement = false;
 	res = bb_exec(conn, psprintf("BEGIN; %s; %s", history_ddl, history_insert_sql(w)));
+	bb_phase_end(w, BB_PHASE_HISTORY);
 	if (res->nrows == 0)
 	{
 		bb_exec(conn, "ROLLBACK");
@@ -75,7 +110,9 @@ exec_pg_atomic(BBConn *conn, BBTaskWork *w, MemoryContext stmtcxt)
 	}
 	foreach(lc, w->stmts)
 		count_affected(w, run_statement(conn, (const char *) lfirst(lc), stmtcxt));
+	bb_phase_end(w, BB_PHASE_STATEMENTS);
 	bb_exec(conn, "COMMIT");
+	bb_phase_end(w, BB_PHASE_COMMIT);
 	w->remote_committed = true;
 	w->stmts_done = list_length(w->stmts);
 }
@@ -174,6 +211,7 @@ bb_task_execute(BBTaskWork *w)
 	conn = bb_connect(w->conninfo);
 	bb_conn_detach(conn);
 	w->connected = true;
+	bb_phase_end(w, BB_PHASE_CONNECT);
 	PG_TRY();
 	{
 		if (bb_task_is_atomic(w->transactional_ddl, w->stmts))
@@ -182,14 +220,17 @@ bb_task_execute(BBTaskWork *w)
 			exec_pg_nontransactional(conn, w, stmtcxt);
 		else
 			exec_from(conn, w, stmtcxt);
+		bb_phase_end(w, BB_PHASE_STATEMENTS);
 		if (!w->already_applied)
 			w->schema_after = snapshot_best_effort(conn, w->database);
+		bb_phase_end(w, BB_PHASE_SNAPSHOT);
 	}
 	PG_FINALLY();
 	{
 		bb_close(conn);
 	}
 	PG_END_TRY();
+	bb_phase_end(w, BB_PHASE_CLOSE);
 	MemoryContextDelete(stmtcxt);
 }
 

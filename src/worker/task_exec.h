@@ -6,7 +6,23 @@
 #include "postgres.h"
 #include "nodes/pg_list.h"
 
+#include "datatype/timestamp.h"
 #include "driver.h"
+
+/* Phases of a task, timed for bytebase.trace_tasks (where the time goes). */
+typedef enum BBPhase
+{
+	BB_PHASE_CLAIM,				/* claim transaction in the control database */
+	BB_PHASE_SPLIT,				/* the script cut into statements */
+	BB_PHASE_CONNECT,			/* target connection, authentication included */
+	BB_PHASE_HISTORY,			/* BEGIN, bytebase.history checked or created, its row */
+	BB_PHASE_STATEMENTS,		/* the reviewed statements */
+	BB_PHASE_COMMIT,			/* COMMIT on the target */
+	BB_PHASE_SNAPSHOT,			/* schema snapshot after the change */
+	BB_PHASE_CLOSE,				/* target connection closed */
+	BB_PHASE_FINISH,			/* outcome transaction in the control database */
+	BB_NPHASES
+} BBPhase;
 
 /* Everything an executor knows about the work it claimed, and what running it produced.
  * Lives in the executor's per-task memory context (never in a transaction's). */
@@ -40,6 +56,10 @@ typedef struct BBTaskWork
 	bool		remote_committed;	/* something was committed on the target */
 	char	   *schema_after;	/* JSON text or NULL (best effort) */
 
+	/* bytebase.trace_tasks: time spent per phase, and the end of the last phase */
+	int64		phase_us[BB_NPHASES];
+	TimestampTz phase_mark;
+
 	/* called after each statement that committed on the target (may be NULL) */
 	void		(*progress) (struct BBTaskWork *w);
 } BBTaskWork;
@@ -53,6 +73,12 @@ extern void bb_task_execute(BBTaskWork *w);
  * clean, else why it was not run (non-transactional script); remote errors are ereported
  * (w->connected tells whether the statement or the connection failed). */
 extern char *bb_task_dry_run(BBTaskWork *w);
+
+/* Charges the time since the last mark to phase (bytebase.trace_tasks). */
+extern void bb_phase_end(BBTaskWork *w, BBPhase phase);
+
+/* Logs the phases of a task when bytebase.trace_tasks is on. */
+extern void bb_trace_task(BBTaskWork *w);
 
 /* True when a task runs atomically (transactional DDL, no statement refusing a transaction block). */
 extern bool bb_task_is_atomic(bool transactional_ddl, List *stmts);

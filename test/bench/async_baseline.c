@@ -4,8 +4,11 @@
  * It is what a hand-written rollout tool would do (connect, run the script, disconnect), with
  * none of bytebase's bookkeeping, so bytebase's time / this time is the overhead ratio.
  *
- *   PGPASSWORD=... async_baseline HOST PORT USER DBPREFIX N CONCURRENCY SQL
- * Databases are DBPREFIX0001 .. DBPREFIX<N> (4 digits at least, as rollout_bench.sh makes them).
+ *   PGPASSWORD=... async_baseline HOST PORT USER DBPREFIX N CONCURRENCY SQL [DBS]
+ * Tenant i (1..N) is database DBPREFIX<((i-1) % DBS) + 1> (4 digits at least, as rollout_bench.sh
+ * makes them; DBS defaults to N: one database per tenant).  The connection uses the same
+ * parameters as bytebase's driver (password over TCP, application_name, client_encoding,
+ * standard_conforming_strings), so both sides pay the same handshake.
  * Prints "baseline_seconds=<s> failed=<k>"; exits 1 when a database failed.
  */
 #include <poll.h>
@@ -31,6 +34,8 @@ typedef struct
 	int			db;
 } Slot;
 
+static int	ndbs;				/* distinct databases the tenants map onto */
+
 static double
 now_seconds(void)
 {
@@ -45,16 +50,20 @@ static void
 start_connect(Slot *s, int db, const char *host, const char *port, const char *user, const char *prefix)
 {
 	char		dbname[256];
-	const char *keys[] = {"host", "port", "user", "dbname", "connect_timeout", NULL};
-	const char *vals[6];
+	const char *keys[] = {"host", "port", "user", "dbname", "connect_timeout", "application_name",
+	"client_encoding", "options", NULL};
+	const char *vals[9];
 
-	snprintf(dbname, sizeof(dbname), "%s%04d", prefix, db);
+	snprintf(dbname, sizeof(dbname), "%s%04d", prefix, (db - 1) % ndbs + 1);
 	vals[0] = host;
 	vals[1] = port;
 	vals[2] = user;
 	vals[3] = dbname;
 	vals[4] = "10";
-	vals[5] = NULL;
+	vals[5] = "baseline";
+	vals[6] = "UTF8";
+	vals[7] = "-c standard_conforming_strings=on";
+	vals[8] = NULL;
 	s->conn = PQconnectStartParams(keys, vals, 0);
 	s->db = db;
 	s->state = CONNECTING;
@@ -86,9 +95,9 @@ main(int argc, char **argv)
 	struct pollfd *pfd;
 	double		t0;
 
-	if (argc != 8)
+	if (argc != 8 && argc != 9)
 	{
-		fprintf(stderr, "usage: PGPASSWORD=... %s HOST PORT USER DBPREFIX N CONCURRENCY SQL\n", argv[0]);
+		fprintf(stderr, "usage: PGPASSWORD=... %s HOST PORT USER DBPREFIX N CONCURRENCY SQL [DBS]\n", argv[0]);
 		return 2;
 	}
 	host = argv[1];
@@ -98,7 +107,8 @@ main(int argc, char **argv)
 	n = atoi(argv[5]);
 	conc = atoi(argv[6]);
 	sql = argv[7];
-	if (n < 1 || conc < 1)
+	ndbs = argc == 9 ? atoi(argv[8]) : n;
+	if (n < 1 || conc < 1 || ndbs < 1)
 		return 2;
 	slots = calloc(conc, sizeof(Slot));
 	pfd = calloc(conc, sizeof(struct pollfd));
