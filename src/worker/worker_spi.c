@@ -2,9 +2,12 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "pgstat.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -20,9 +23,17 @@ static MemoryContext wx_caller_ctx = NULL;
 void
 wx_begin(const char *activity)
 {
+	Oid			ext;
+
 	wx_caller_ctx = CurrentMemoryContext;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	/* DROP EXTENSION locks the extension before its tables: taking the same lock first (shared)
+	 * orders every worker transaction against it, where locking the tables in another order
+	 * would deadlock with it.  A dropped extension is then seen as gone by the caller's check. */
+	ext = get_extension_oid("bytebase", true);
+	if (OidIsValid(ext))
+		LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());

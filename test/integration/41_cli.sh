@@ -9,6 +9,8 @@
 . "$(dirname "$0")/../lib/gitops.sh"
 BB=$("${PG_CONFIG:-pg_config}" --bindir)/bb
 WORK=$(mktemp -d "$BB_RUN_DIR/cli.XXXXXX")
+# the version this checkout builds (bb, its SQL API and the extension are released together)
+V=$(sed -nE "s/^default_version = '([^']+)'.*/\1/p" "$BB_ROOT/bytebase.control")
 chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -53,9 +55,9 @@ like "a bad duration: exit 2" "^2 .*--timeout takes a duration" "$rc $err"
 # ---- --version: bb's and the extension's
 run "$BB" --version
 is "bb --version: exit 0" 0 "$rc"
-like "it prints both versions" "bb 0\.3 .*extension bytebase 0\.3" "$(echo "$out" | tr '\n' ' ')"
+like "it prints both versions" "bb ${V//./\\.} .*extension bytebase ${V//./\\.}" "$(echo "$out" | tr '\n' ' ')"
 run "$BB" --format json --version
-is "bb --version as JSON" '{"bb": "0.4", "api": "0.4", "extension": "0.4"}' "$out"
+is "bb --version as JSON" "{\"bb\": \"$V\", \"api\": \"$V\", \"extension\": \"$V\"}" "$out"
 
 # ---- lint
 mkdir -p "$WORK/lint/sub"
@@ -106,7 +108,7 @@ run "$BB" -d "postgresql://cli_dev:secret@localhost/$CONTROL_DB" status 1
 like "so is one in a URI" "^2 .*refusing a password" "$rc $err"
 printf '[bbtest]\nhost=%s\nport=%s\ndbname=%s\nuser=cli_dev\n' "$CONTROL_SOCK" "$CONTROL_PORT" "$CONTROL_DB" >"$WORK/services"
 run env -u PGHOST -u PGPORT -u PGDATABASE -u PGUSER PGSERVICEFILE="$WORK/services" PGSERVICE=bbtest "$BB" --version
-like "PGSERVICE and a service file" "^0 .*extension bytebase 0\.3" "$rc $(echo "$out" | tr '\n' ' ')"
+like "PGSERVICE and a service file" "^0 .*extension bytebase ${V//./\\.}" "$rc $(echo "$out" | tr '\n' ' ')"
 run env PGHOST=127.0.0.1 PGPORT="$TARGET_PG_PORT" PGUSER="$TARGET_PG_USER" PGDATABASE=postgres PGPASSWORD=wrong "$BB" status 1
 like "a wrong password: libpq's message, exit 2" "^2 .*password authentication failed for user \"$TARGET_PG_USER\"" "$rc $err"
 printf '127.0.0.1:%s:*:%s:%s\n' "$TARGET_PG_PORT" "$TARGET_PG_USER" "$TARGET_PG_PASSWORD" >"$WORK/pgpass"
@@ -203,7 +205,7 @@ done
 is "the extension is at 0.2" "0.2" "$(ctl_psql -c "SELECT extversion FROM pg_extension WHERE extname = 'bytebase'")"
 run env PGUSER=postgres "$BB" status 1
 like "an extension older than the SQL API bb needs: exit 2, which update" \
-	"^2 .*needs the bytebase SQL API 0\.4 or later, but the server's extension is version 0\.2.*ALTER EXTENSION bytebase UPDATE" "$rc $(echo "$err" | tr '\n' ' ')"
+	"^2 .*needs the bytebase SQL API ${V//./\\.} or later, but the server's extension is version 0\.2.*ALTER EXTENSION bytebase UPDATE" "$rc $(echo "$err" | tr '\n' ' ')"
 run env PGUSER=postgres "$BB" --version
 like "--version says so too" "^2 .*older than the SQL API" "$rc $err"
 fresh_extension 2>/dev/null
