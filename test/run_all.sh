@@ -34,7 +34,7 @@ BB_ONLY=${BB_ONLY:-}
 # the assert leg: on by default in full runs (CI); a BB_ONLY run includes it only with BB_CASSERT=1
 if [ -z "$BB_ONLY" ]; then BB_CASSERT=${BB_CASSERT:-1}; else BB_CASSERT=${BB_CASSERT:-0}; fi
 BB_CASSERT_DIR=${BB_CASSERT_DIR:-/tmp/bb-cassert-$BB_PORT_BASE}
-BB_CASSERT_TESTS=${BB_CASSERT_TESTS:-^test/integration/(04_audit|1[0-9]_drivers|13_sync|20_workers_(pg|mysql|clickhouse)|21_crash_executor|2[2-3]_|30_rollout_)}
+BB_CASSERT_TESTS=${BB_CASSERT_TESTS:-^test/integration/(04_audit|1[0-9]_drivers|13_sync|20_workers_(pg|mysql|clickhouse)|21_crash_executor|2[2-3]_|30_rollout_|40_gitops|50_query)}
 # The engines (fd 9, the run lock, is not passed on: servers must not hold it).
 engines() { bash "$ROOT/test/lib/engines.sh" "$@" 9>&-; }
 
