@@ -76,7 +76,10 @@ SELECT bb.add_repository('shop', 'shop-migrations', 'https://git.example.com/acm
 SELECT pg_temp.try($$SELECT bb.add_repository('shop', 'shop-migrations', 'https://git.example.com/acme/shop.git')$$);
 SELECT name, project, url, branch, path, poll, targets, allow_out_of_order, block_on_error, enabled, has_token, created_by
   FROM bb.repositories;
-SELECT arguments->>'token' AS token_in_audit FROM bb.audit_log WHERE "function" = 'add_repository' ORDER BY id DESC LIMIT 1;
+-- (the successful call's row; failed calls are written later by the launcher, in any order)
+SELECT arguments->>'token' AS token_in_audit FROM bb.audit_log
+ WHERE "function" = 'add_repository' AND outcome = 'ok' ORDER BY id DESC LIMIT 1;
+SELECT count(*) AS audit_rows_with_the_token FROM bb.audit_log WHERE arguments::text LIKE '%ghp_s3cret%';
 RESET SESSION AUTHORIZATION;
 SELECT s.srvname, um.umoptions FROM pg_user_mapping um JOIN pg_foreign_server s ON s.oid = um.umserver
  WHERE s.srvname = 'bytebase_repo_shop-migrations';
