@@ -164,8 +164,8 @@ cmd_extension() {
 	local cfg=$PREFIX/bin/pg_config
 	[ -x "$cfg" ] || die "$cfg missing: run 'cassert.sh build $DIR' first"
 	rm -rf "$DIR/ext" "$DIR/extension.log"; mkdir -p "$DIR/ext"
-	(cd "$ROOT" && tar -cf - --exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude='*.d' \
-		Makefile bytebase.control src drivers sql expected) | tar -xf - -C "$DIR/ext"
+	(cd "$ROOT" && tar -cf - --exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude='*.d' --exclude='cli/bb' \
+		Makefile bytebase.control src drivers cli sql expected) | tar -xf - -C "$DIR/ext"
 	step "extension (make ASSERTS=1 WERROR=1)" "$DIR/extension.log" \
 		make -C "$DIR/ext" -j"$JOBS" ASSERTS=1 WERROR=1 PG_CONFIG="$cfg"
 	step "extension install" "$DIR/extension.log" make -C "$DIR/ext" install PG_CONFIG="$cfg"
