@@ -269,9 +269,10 @@ gitops_tick(void)
 		if (!started)
 			bb_gitops_finish_requests(requested[i], 0);
 	}
-	if (wx_exec("SELECT greatest(0, ceil(extract(epoch FROM bb._gitops_next_due() - clock_timestamp()) * 1000))::bigint",
+	/* NULL when no repository is enabled (greatest() would turn that into 0: a busy loop) */
+	if (wx_exec("SELECT ceil(extract(epoch FROM bb._gitops_next_due() - clock_timestamp()) * 1000)::bigint",
 				0, NULL) == 1 && (next = wx_get(0, 1)) != NULL)
-		sleep_ms = Min(sleep_ms, (long) Min(strtoll(next, NULL, 10), IDLE_TICK_MS));
+		sleep_ms = Min(sleep_ms, (long) Max(0, Min(strtoll(next, NULL, 10), IDLE_TICK_MS)));
 	if (dir != NULL)
 		remove_unused(dir);
 	wx_commit();
