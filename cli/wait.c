@@ -74,6 +74,7 @@ follow_issues(PGconn *c, const Options *o, const long long *ids, const char *con
 	PGresult   *l;
 	int			status = EXIT_OK;
 	bool		timed_out = false;
+	bool		final_pass = false;
 
 	buf_str(&arr, "{");
 	for (int i = 0; i < n; i++)
@@ -131,8 +132,15 @@ follow_issues(PGconn *c, const Options *o, const long long *ids, const char *con
 		if (tty)
 			draw_bar(done, total, what.data ? what.data : "");
 		buf_free(&what);
-		if (settled)
+		/* bb.wait reads newer states than the counts' statement snapshot: once settled, one more
+		 * pass (its snapshot taken after that state) shows the final counts */
+		if (settled && final_pass)
 			break;
+		if (settled)
+		{
+			final_pass = true;
+			continue;
+		}
 		if (interrupted)
 		{
 			if (tty)
